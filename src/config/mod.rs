@@ -1,0 +1,256 @@
+//! The TOML configuration: typed structs with defaults, and validation that reports every
+//! problem at once, each as `file:line:col: message`.
+//!
+//! Loading happens in three passes over one parse: syntax (the `toml` parser, with spans),
+//! shape (serde into `raw` structs, recording keys it did not expect instead of failing on the
+//! first), and meaning (URLs, cron expressions, names, cross-references). All problems found
+//! are returned together, so a user fixes a file in one round.
+
+mod diagnostics;
+mod raw;
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use toml::Spanned;
+use url::Url;
+
+pub use diagnostics::{ConfigError, Diagnostic};
+
+use crate::schedule::CronSchedule;
+use diagnostics::Locator;
+
+/// The whole validated configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// The file this came from; relative paths inside it are resolved against its folder.
+    pub path: PathBuf,
+    pub server: ServerConfig,
+    pub storage: StorageConfig,
+    pub fetch: FetchConfig,
+    pub sources: Vec<SourceConfig>,
+    pub feeds: Vec<FeedConfig>,
+}
+
+/// Where the HTTP server listens and how it names itself in published feeds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    /// Absolute, ends with `/`; feed self links and ids are built on it.
+    pub base_url: Url,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StorageConfig {
+    /// Absolute path of the SQLite database.
+    pub database: PathBuf,
+}
+
+/// Defaults and limits for fetching, shared by all sources.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FetchConfig {
+    pub schedule: CronSchedule,
+    pub timeout: Duration,
+    pub max_body: u64,
+    pub concurrency: usize,
+    pub per_host: usize,
+    pub allow_private: bool,
+    pub allow_hosts: Vec<String>,
+}
+
+/// One feed to poll.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceConfig {
+    pub name: String,
+    pub url: Url,
+    pub schedule: CronSchedule,
+    pub tags: Vec<String>,
+    pub full_text: bool,
+}
+
+/// One feed to publish, and which sources feed it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedConfig {
+    pub name: String,
+    pub title: String,
+    /// Names of the sources it carries (resolved from `sources`, `tags`, or every source).
+    pub sources: Vec<String>,
+    pub limit: usize,
+}
+
+impl Config {
+    /// Reads and validates a config file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Io {
+            path: path.to_path_buf(),
+            source: e,
+        })?;
+        Config::parse(&text, path)
+    }
+
+    /// Validates config text; `path` names it in messages and anchors relative paths.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let loc = Locator::new(path, text);
+        let table = toml::de::DeTable::parse(text)
+            .map_err(|e| ConfigError::Invalid(vec![loc.from_toml_error(&e)]))?;
+        let mut problems = Vec::new();
+        let mut unknown = Vec::new();
+        let de = toml::de::Deserializer::from(table.clone());
+        let raw: raw::RawConfig = serde_ignored::deserialize(de, |p| unknown.push(p.to_string()))
+            .map_err(|e| ConfigError::Invalid(vec![loc.from_toml_error(&e)]))?;
+        for key in unknown {
+            let span = diagnostics::span_of_key(table.get_ref(), &key);
+            problems.push(loc.at(span, format!("unknown key `{key}`")));
+        }
+        let base_dir = path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."));
+        let cfg = raw.validate(&loc, &base_dir, path, &mut problems);
+        if problems.is_empty() {
+            Ok(cfg)
+        } else {
+            problems.sort_by_key(|d| (d.line, d.column));
+            Err(ConfigError::Invalid(problems))
+        }
+    }
+
+    /// The source with this name.
+    pub fn source(&self, name: &str) -> Option<&SourceConfig> {
+        self.sources.iter().find(|s| s.name == name)
+    }
+
+    /// The published feed with this name.
+    pub fn feed(&self, name: &str) -> Option<&FeedConfig> {
+        self.feeds.iter().find(|f| f.name == name)
+    }
+}
+
+/// Finds the config file the way DESIGN.md's contract says: flag, environment, `./config/`,
+/// the XDG folder, `/etc`. Returns the first that exists, or the flag/env value as given.
+pub fn locate(flag: Option<PathBuf>) -> PathBuf {
+    if let Some(p) = flag {
+        return p;
+    }
+    if let Some(p) = std::env::var_os("WIREFEED_CONFIG").filter(|v| !v.is_empty()) {
+        return PathBuf::from(p);
+    }
+    let mut candidates = vec![PathBuf::from("config/wirefeed.toml")];
+    let xdg = std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")));
+    if let Some(x) = xdg {
+        candidates.push(x.join("wirefeed/wirefeed.toml"));
+    }
+    candidates.push(PathBuf::from("/etc/wirefeed/wirefeed.toml"));
+    candidates
+        .iter()
+        .find(|p| p.is_file())
+        .cloned()
+        .unwrap_or_else(|| candidates[0].clone())
+}
+
+/// Names appear in URLs (`/feeds/{name}.atom`) and log lines, so keep them plain.
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
+        && !name.starts_with('.')
+}
+
+/// Parses a source URL: `http(s)://…`, absolute `file:///…`, or `file:relative/path`
+/// (relative to the config file's folder, for demos and local feed folders).
+fn parse_source_url(text: &str, base_dir: &Path) -> Result<Url, String> {
+    if let Some(rest) = text.strip_prefix("file:")
+        && !rest.starts_with('/')
+    {
+        let p = base_dir.join(rest);
+        let abs = std::path::absolute(&p).map_err(|e| format!("cannot resolve {p:?}: {e}"))?;
+        return Url::from_file_path(&abs).map_err(|_| format!("cannot make a file URL of {abs:?}"));
+    }
+    let url = Url::parse(text).map_err(|e| format!("invalid URL {text:?}: {e}"))?;
+    match url.scheme() {
+        "http" | "https" if url.host().is_some() => Ok(url),
+        "file" => Ok(url),
+        "http" | "https" => Err(format!("URL {text:?} has no host")),
+        other => Err(format!(
+            "unsupported URL scheme {other:?} in {text:?} (use http, https or file)"
+        )),
+    }
+}
+
+fn parse_duration(s: &Spanned<String>, loc: &Locator, problems: &mut Vec<Diagnostic>) -> Duration {
+    match humantime::parse_duration(s.get_ref()) {
+        Ok(d) if !d.is_zero() => d,
+        Ok(_) => {
+            problems.push(loc.at(Some(s.span()), "duration must be positive".into()));
+            Duration::from_secs(1)
+        }
+        Err(e) => {
+            problems.push(loc.at(
+                Some(s.span()),
+                format!("invalid duration {:?}: {e} (try \"30s\" or \"2m\")", s.get_ref()),
+            ));
+            Duration::from_secs(1)
+        }
+    }
+}
+
+fn parse_size(s: &Spanned<String>, loc: &Locator, problems: &mut Vec<Diagnostic>) -> u64 {
+    match s.get_ref().trim().parse::<bytesize::ByteSize>() {
+        Ok(b) if b.as_u64() > 0 => b.as_u64(),
+        _ => {
+            problems.push(loc.at(
+                Some(s.span()),
+                format!(
+                    "invalid size {:?} (try \"16MiB\" or \"500KB\")",
+                    s.get_ref()
+                ),
+            ));
+            1
+        }
+    }
+}
+
+fn parse_cron(s: &Spanned<String>, loc: &Locator, problems: &mut Vec<Diagnostic>) -> Option<CronSchedule> {
+    match CronSchedule::parse(s.get_ref()) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            problems.push(loc.at(Some(s.span()), e.to_string()));
+            None
+        }
+    }
+}
+
+fn check_unique<'a>(
+    names: impl Iterator<Item = &'a Spanned<String>>,
+    what: &str,
+    loc: &Locator,
+    problems: &mut Vec<Diagnostic>,
+) {
+    let mut seen = HashSet::new();
+    for n in names {
+        if !valid_name(n.get_ref()) {
+            problems.push(loc.at(
+                Some(n.span()),
+                format!(
+                    "{what} name {:?} must be 1-64 letters, digits, '-', '_' or '.'",
+                    n.get_ref()
+                ),
+            ));
+        }
+        if !seen.insert(n.get_ref().as_str()) {
+            problems.push(loc.at(
+                Some(n.span()),
+                format!("duplicate {what} name {:?}", n.get_ref()),
+            ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,277 @@
+//! The config file's shape as serde sees it, before validation gives it meaning.
+//!
+//! Fields that can be wrong in a way only validation sees (names, URLs, cron expressions) are
+//! kept `Spanned`, so the error can point at the exact line and column.
+
+use std::path::Path;
+
+use serde::Deserialize;
+use toml::Spanned;
+use url::Url;
+
+use super::{
+    Config, FeedConfig, FetchConfig, ServerConfig, SourceConfig, StorageConfig, check_unique,
+    parse_cron, parse_duration, parse_size, parse_source_url,
+};
+use super::diagnostics::{Diagnostic, Locator};
+use crate::schedule::CronSchedule;
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(super) struct RawConfig {
+    server: RawServer,
+    storage: RawStorage,
+    fetch: RawFetch,
+    sources: Vec<RawSource>,
+    feeds: Vec<RawFeed>,
+}
+
+#[derive(Deserialize)]
+#[serde(default)]
+struct RawServer {
+    listen: Spanned<String>,
+    base_url: Option<Spanned<String>>,
+}
+
+impl Default for RawServer {
+    fn default() -> Self {
+        RawServer {
+            listen: Spanned::new(0..0, "127.0.0.1:8080".into()),
+            base_url: None,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(default)]
+struct RawStorage {
+    database: String,
+}
+
+impl Default for RawStorage {
+    fn default() -> Self {
+        RawStorage {
+            database: "wirefeed.db".into(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(default)]
+struct RawFetch {
+    schedule: Spanned<String>,
+    timeout: Spanned<String>,
+    max_body: Spanned<String>,
+    concurrency: Spanned<usize>,
+    per_host: Spanned<usize>,
+    allow_private: bool,
+    allow_hosts: Vec<String>,
+}
+
+impl Default for RawFetch {
+    fn default() -> Self {
+        RawFetch {
+            schedule: Spanned::new(0..0, "*/15 * * * *".into()),
+            timeout: Spanned::new(0..0, "30s".into()),
+            max_body: Spanned::new(0..0, "16MiB".into()),
+            concurrency: Spanned::new(0..0, 32),
+            per_host: Spanned::new(0..0, 2),
+            allow_private: false,
+            allow_hosts: Vec::new(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct RawSource {
+    name: Spanned<String>,
+    url: Spanned<String>,
+    #[serde(default)]
+    schedule: Option<Spanned<String>>,
+    #[serde(default)]
+    tags: Vec<String>,
+    #[serde(default)]
+    full_text: bool,
+}
+
+#[derive(Deserialize)]
+struct RawFeed {
+    name: Spanned<String>,
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    sources: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    tags: Option<Vec<Spanned<String>>>,
+    #[serde(default = "default_limit")]
+    limit: Spanned<usize>,
+}
+
+fn default_limit() -> Spanned<usize> {
+    Spanned::new(0..0, 100)
+}
+
+/// Spans of defaults are empty; report those at the top of the file rather than nowhere.
+fn span_of<T>(s: &Spanned<T>) -> Option<std::ops::Range<usize>> {
+    let r = s.span();
+    if r.is_empty() && r.start == 0 { None } else { Some(r) }
+}
+
+impl RawConfig {
+    pub(super) fn validate(
+        self,
+        loc: &Locator,
+        base_dir: &Path,
+        path: &Path,
+        problems: &mut Vec<Diagnostic>,
+    ) -> Config {
+        let listen = match self.server.listen.get_ref().parse() {
+            Ok(a) => a,
+            Err(_) => {
+                problems.push(loc.at(
+                    span_of(&self.server.listen),
+                    format!(
+                        "listen address {:?} must be IP:port, e.g. \"127.0.0.1:8080\"",
+                        self.server.listen.get_ref()
+                    ),
+                ));
+                "127.0.0.1:8080".parse().expect("literal address")
+            }
+        };
+        let base_url = match &self.server.base_url {
+            None => Url::parse(&format!("http://{listen}/")).expect("socket addr makes a URL"),
+            Some(s) => match Url::parse(s.get_ref()) {
+                Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {
+                    let mut u = u;
+                    if !u.path().ends_with('/') {
+                        let p = format!("{}/", u.path());
+                        u.set_path(&p);
+                    }
+                    u
+                }
+                _ => {
+                    problems.push(loc.at(
+                        span_of(s),
+                        format!("base_url {:?} must be an absolute http(s) URL", s.get_ref()),
+                    ));
+                    Url::parse("http://127.0.0.1:8080/").expect("literal URL")
+                }
+            },
+        };
+        let database = base_dir.join(&self.storage.database);
+        let database = std::path::absolute(&database).unwrap_or(database);
+
+        let f = &self.fetch;
+        let default_schedule = parse_cron(&f.schedule, loc, problems)
+            .unwrap_or_else(|| CronSchedule::parse("*/15 * * * *").expect("literal cron"));
+        for (v, what) in [(&f.concurrency, "concurrency"), (&f.per_host, "per_host")] {
+            if *v.get_ref() == 0 {
+                problems.push(loc.at(span_of(v), format!("{what} must be at least 1")));
+            }
+        }
+        let fetch = FetchConfig {
+            schedule: default_schedule.clone(),
+            timeout: parse_duration(&f.timeout, loc, problems),
+            max_body: parse_size(&f.max_body, loc, problems),
+            concurrency: (*f.concurrency.get_ref()).max(1),
+            per_host: (*f.per_host.get_ref()).max(1),
+            allow_private: f.allow_private,
+            allow_hosts: f.allow_hosts.clone(),
+        };
+
+        check_unique(self.sources.iter().map(|s| &s.name), "source", loc, problems);
+        let sources: Vec<SourceConfig> = self
+            .sources
+            .iter()
+            .map(|s| SourceConfig {
+                name: s.name.get_ref().clone(),
+                url: parse_source_url(s.url.get_ref(), base_dir).unwrap_or_else(|e| {
+                    problems.push(loc.at(span_of(&s.url), e));
+                    Url::parse("file:///invalid").expect("literal URL")
+                }),
+                schedule: s
+                    .schedule
+                    .as_ref()
+                    .and_then(|c| parse_cron(c, loc, problems))
+                    .unwrap_or_else(|| default_schedule.clone()),
+                tags: s.tags.clone(),
+                full_text: s.full_text,
+            })
+            .collect();
+
+        check_unique(self.feeds.iter().map(|f| &f.name), "feed", loc, problems);
+        let feeds = self
+            .feeds
+            .iter()
+            .map(|f| {
+                if *f.limit.get_ref() == 0 {
+                    problems.push(loc.at(span_of(&f.limit), "limit must be at least 1".into()));
+                }
+                FeedConfig {
+                    name: f.name.get_ref().clone(),
+                    title: f.title.clone().unwrap_or_else(|| f.name.get_ref().clone()),
+                    sources: resolve_feed_sources(f, &sources, loc, problems),
+                    limit: (*f.limit.get_ref()).max(1),
+                }
+            })
+            .collect();
+
+        Config {
+            path: std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()),
+            server: ServerConfig { listen, base_url },
+            storage: StorageConfig { database },
+            fetch,
+            sources,
+            feeds,
+        }
+    }
+}
+
+/// A feed names its sources, or selects them by tag, or (neither given) carries all of them.
+fn resolve_feed_sources(
+    feed: &RawFeed,
+    sources: &[SourceConfig],
+    loc: &Locator,
+    problems: &mut Vec<Diagnostic>,
+) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    if let Some(names) = &feed.sources {
+        for n in names {
+            if sources.iter().any(|s| &s.name == n.get_ref()) {
+                out.push(n.get_ref().clone());
+            } else {
+                problems.push(loc.at(
+                    span_of(n),
+                    format!(
+                        "feed {:?} names unknown source {:?}",
+                        feed.name.get_ref(),
+                        n.get_ref()
+                    ),
+                ));
+            }
+        }
+    }
+    if let Some(tags) = &feed.tags {
+        for t in tags {
+            let matching: Vec<&SourceConfig> = sources
+                .iter()
+                .filter(|s| s.tags.iter().any(|st| st == t.get_ref()))
+                .collect();
+            if matching.is_empty() {
+                problems.push(loc.at(
+                    span_of(t),
+                    format!("feed {:?}: no source has tag {:?}", feed.name.get_ref(), t.get_ref()),
+                ));
+            }
+            for s in matching {
+                if !out.contains(&s.name) {
+                    out.push(s.name.clone());
+                }
+            }
+        }
+    }
+    if feed.sources.is_none() && feed.tags.is_none() {
+        out = sources.iter().map(|s| s.name.clone()).collect();
+    }
+    out
+}

@@ -1,0 +1,4 @@
+//! wirefeed: fetch news feeds, clean them, merge wire copies, republish.
+pub mod config;
+pub mod model;
+pub mod schedule;

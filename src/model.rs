@@ -1,0 +1,128 @@
+//! The data that flows between pipeline stages.
+//!
+//! Every stage depends on these types and on nothing upstream of itself, so a stage can be
+//! tested (and later replaced) on its own. Times are UTC; `None` means "the feed did not say".
+
+use chrono::{DateTime, Utc};
+
+/// One item as the feed gave it, after parsing but before any cleaning.
+///
+/// `guid` is always set: parsing derives a stable identity when the feed has none, so that a
+/// re-fetch of the same feed never produces a second copy of the same item.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RawEntry {
+    /// The feed's own id for the item (guid / atom:id / JSON id), or a derived stable one.
+    pub guid: String,
+    /// The article's address, as the feed wrote it (possibly relative).
+    pub link: Option<String>,
+    /// Plain-text headline.
+    pub title: String,
+    /// Author names, joined; `None` when the feed names nobody.
+    pub author: Option<String>,
+    /// Short description (RSS `description`, Atom `summary`), HTML or text.
+    pub summary: Option<String>,
+    /// Full body (RSS `content:encoded`, Atom `content`), HTML or text.
+    pub content: Option<String>,
+    /// Category terms.
+    pub categories: Vec<String>,
+    pub published: Option<DateTime<Utc>>,
+    pub updated: Option<DateTime<Utc>>,
+}
+
+/// Feed-level facts worth keeping beside its entries.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FeedMeta {
+    pub title: Option<String>,
+    /// The site the feed belongs to (its HTML alternate link).
+    pub link: Option<String>,
+    /// RSS `<ttl>` in minutes: the publisher's hint for how often to poll.
+    pub ttl_minutes: Option<u32>,
+}
+
+/// A parsed feed: its metadata and its entries, in document order.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ParsedFeed {
+    pub meta: FeedMeta,
+    pub entries: Vec<RawEntry>,
+}
+
+/// An entry made safe to republish: sanitised HTML with absolute URLs, plain-text title.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CleanEntry {
+    pub guid: String,
+    /// Absolute article URL.
+    pub link: Option<String>,
+    pub title: String,
+    pub author: Option<String>,
+    /// Sanitised HTML.
+    pub summary: Option<String>,
+    /// Sanitised HTML.
+    pub content: Option<String>,
+    pub categories: Vec<String>,
+    pub published: Option<DateTime<Utc>>,
+    pub updated: Option<DateTime<Utc>>,
+}
+
+/// What storing one entry did; drives the per-source report and the publish cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryChange {
+    New,
+    Updated,
+    Unchanged,
+}
+
+/// Counts of what one ingest of one source changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IngestCounts {
+    pub new: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+}
+
+impl IngestCounts {
+    /// Adds one entry's result to the totals.
+    pub fn record(&mut self, change: EntryChange) {
+        match change {
+            EntryChange::New => self.new += 1,
+            EntryChange::Updated => self.updated += 1,
+            EntryChange::Unchanged => self.unchanged += 1,
+        }
+    }
+
+    /// Whether anything visible to readers changed, i.e. whether published feeds are stale.
+    pub fn changed(&self) -> bool {
+        self.new + self.updated > 0
+    }
+}
+
+/// A stored entry as the publisher needs it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredEntry {
+    /// Stable public identifier (`urn:uuid:…`), fixed when the entry was first stored.
+    pub public_id: String,
+    pub source_name: String,
+    /// The source feed's title and address, for Atom `<source>`.
+    pub source_title: Option<String>,
+    pub source_url: String,
+    pub link: Option<String>,
+    pub title: String,
+    pub author: Option<String>,
+    pub summary: Option<String>,
+    pub content: Option<String>,
+    pub categories: Vec<String>,
+    pub published: DateTime<Utc>,
+    pub updated: DateTime<Utc>,
+}
+
+/// Per-source fetch state kept between runs (validators for conditional GET, scheduling, errors).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SourceState {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub last_fetch_at: Option<DateTime<Utc>>,
+    pub last_outcome: Option<String>,
+    pub last_error: Option<String>,
+    pub last_success_at: Option<DateTime<Utc>>,
+    pub consecutive_errors: u32,
+    pub next_run_at: Option<DateTime<Utc>>,
+}

@@ -1,0 +1,296 @@
+//! When each source is due.
+//!
+//! Users write cron expressions the way crontab(5) taught them: five fields, weekdays 0–7 with
+//! 0 and 7 meaning Sunday. The `cron` crate wants a seconds field first and numbers weekdays
+//! 1–7 from Sunday = 1, so [`CronSchedule::parse`] translates the crontab form (and accepts the
+//! crate's own 6/7-field form unchanged). A per-source jitter, derived from the source's name so
+//! it is stable across restarts, spreads sources that share an expression.
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+/// Why an expression was refused; shown to the user next to the config line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid cron expression {expr:?}: {reason}")]
+pub struct ScheduleError {
+    pub expr: String,
+    pub reason: String,
+}
+
+/// A parsed cron schedule that remembers what the user wrote.
+#[derive(Clone)]
+pub struct CronSchedule {
+    written: String,
+    inner: cron::Schedule,
+}
+
+impl fmt::Debug for CronSchedule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "CronSchedule({:?})", self.written)
+    }
+}
+
+impl PartialEq for CronSchedule {
+    fn eq(&self, other: &Self) -> bool {
+        self.written == other.written
+    }
+}
+
+impl CronSchedule {
+    /// Parses a 5-field crontab line, a `@macro`, or the cron crate's 6/7-field form.
+    pub fn parse(expr: &str) -> Result<Self, ScheduleError> {
+        let err = |reason: String| ScheduleError {
+            expr: expr.to_string(),
+            reason,
+        };
+        let trimmed = expr.trim();
+        let translated = match trimmed {
+            "@yearly" | "@annually" => "0 0 0 1 1 *".to_string(),
+            "@monthly" => "0 0 0 1 * *".to_string(),
+            "@weekly" => "0 0 0 * * 1".to_string(),
+            "@daily" | "@midnight" => "0 0 0 * * *".to_string(),
+            "@hourly" => "0 0 * * * *".to_string(),
+            other if other.starts_with('@') => return Err(err("unknown @macro".into())),
+            other => {
+                let fields: Vec<&str> = other.split_whitespace().collect();
+                match fields.len() {
+                    5 => {
+                        let dow = crontab_weekdays(fields[4]).map_err(err)?;
+                        format!(
+                            "0 {} {} {} {} {}",
+                            fields[0], fields[1], fields[2], fields[3], dow
+                        )
+                    }
+                    6 | 7 => fields.join(" "),
+                    n => {
+                        return Err(err(format!(
+                            "expected 5 fields (minute hour day month weekday) or 6 with seconds first, found {n}"
+                        )));
+                    }
+                }
+            }
+        };
+        let inner = cron::Schedule::from_str(&translated).map_err(|e| err(e.to_string()))?;
+        if inner.upcoming(Utc).next().is_none() {
+            return Err(err("never fires".into()));
+        }
+        Ok(CronSchedule {
+            written: trimmed.to_string(),
+            inner,
+        })
+    }
+
+    /// The expression as the user wrote it.
+    pub fn as_str(&self) -> &str {
+        &self.written
+    }
+
+    /// The first firing strictly after `after`. Only one slot is ever returned, so a daemon that
+    /// was down for hours fetches once when it comes back, not once per missed slot.
+    pub fn next_after(&self, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.inner.after(&after).next()
+    }
+
+    /// The typical gap between firings, used to bound jitter so it never swallows a period.
+    pub fn period_hint(&self, from: DateTime<Utc>) -> Duration {
+        let mut it = self.inner.after(&from);
+        match (it.next(), it.next()) {
+            (Some(a), Some(b)) => (b - a).to_std().unwrap_or(Duration::from_secs(60)),
+            _ => Duration::from_secs(3600),
+        }
+    }
+}
+
+impl FromStr for CronSchedule {
+    type Err = ScheduleError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        CronSchedule::parse(s)
+    }
+}
+
+/// Translates a crontab weekday field (0–7, Sunday = 0 or 7, names allowed, lists, ranges and
+/// steps) into the cron crate's numbering (1–7, Sunday = 1) as an explicit list, which avoids
+/// re-deriving range semantics across the two numberings.
+fn crontab_weekdays(field: &str) -> Result<String, String> {
+    if field == "*" || field == "?" {
+        return Ok("*".into());
+    }
+    let mut days = [false; 7];
+    for part in field.split(',') {
+        let (range, step) = match part.split_once('/') {
+            Some((r, s)) => {
+                let step: u32 = s
+                    .parse()
+                    .map_err(|_| format!("bad step {s:?} in weekday field"))?;
+                if step == 0 {
+                    return Err("weekday step must be positive".into());
+                }
+                (r, step)
+            }
+            None => (part, 1),
+        };
+        let (lo, hi) = if range == "*" {
+            (0, 6)
+        } else if let Some((a, b)) = range.split_once('-') {
+            (weekday_number(a)?, weekday_number(b)?)
+        } else {
+            let d = weekday_number(range)?;
+            // "5/2" in crontab means "from 5 to the end, every 2".
+            if step > 1 { (d, 7) } else { (d, d) }
+        };
+        if lo > hi {
+            return Err(format!("weekday range {range:?} runs backwards"));
+        }
+        let mut d = lo;
+        while d <= hi {
+            days[(d % 7) as usize] = true;
+            d += step;
+        }
+    }
+    let list: Vec<String> = (0..7)
+        .filter(|&d| days[d])
+        .map(|d| (d + 1).to_string())
+        .collect();
+    Ok(list.join(","))
+}
+
+fn weekday_number(s: &str) -> Result<u32, String> {
+    const NAMES: [&str; 7] = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
+    if let Ok(n) = s.parse::<u32>() {
+        return if n <= 7 {
+            Ok(n)
+        } else {
+            Err(format!("weekday {n} out of range 0-7"))
+        };
+    }
+    let lower = s.to_ascii_lowercase();
+    NAMES
+        .iter()
+        .position(|n| *n == lower)
+        .map(|p| p as u32)
+        .ok_or_else(|| format!("unknown weekday {s:?}"))
+}
+
+/// A stable offset in `[0, max)` derived from the source name: sources that share a cron
+/// expression fire spread out, and the same source keeps its slot across restarts.
+pub fn jitter_for(name: &str, max: Duration) -> Duration {
+    let max_ms = max.as_millis() as u64;
+    if max_ms == 0 {
+        return Duration::ZERO;
+    }
+    let h = blake3::hash(name.as_bytes());
+    let n = u64::from_le_bytes(h.as_bytes()[..8].try_into().expect("8 bytes"));
+    Duration::from_millis(n % max_ms)
+}
+
+/// The next time a source should run: the next cron slot after `now`, plus its jitter (at most a
+/// tenth of the period, capped at five minutes, so a `*/15` schedule still means every 15 minutes).
+pub fn next_run(schedule: &CronSchedule, name: &str, now: DateTime<Utc>) -> DateTime<Utc> {
+    let slot = schedule
+        .next_after(now)
+        .unwrap_or(now + chrono::Duration::hours(24));
+    let max = (schedule.period_hint(now) / 10).min(Duration::from_secs(300));
+    slot + chrono::Duration::from_std(jitter_for(name, max)).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{Datelike, TimeZone, Timelike, Weekday};
+
+    fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(y, mo, d, h, mi, 0).unwrap()
+    }
+
+    #[test]
+    fn five_field_crontab_fires_every_fifteen_minutes() {
+        let s = CronSchedule::parse("*/15 * * * *").unwrap();
+        assert_eq!(
+            s.next_after(at(2026, 1, 5, 10, 7)),
+            Some(at(2026, 1, 5, 10, 15))
+        );
+    }
+
+    #[test]
+    fn six_field_form_with_seconds_is_accepted_unchanged() {
+        let s = CronSchedule::parse("30 */10 * * * *").unwrap();
+        let next = s.next_after(at(2026, 1, 5, 10, 1)).unwrap();
+        assert_eq!((next.minute(), next.second()), (10, 30));
+    }
+
+    #[test]
+    fn crontab_sunday_is_zero_and_seven() {
+        // 2026-01-05 is a Monday.
+        for expr in ["0 9 * * 0", "0 9 * * 7", "0 9 * * sun"] {
+            let next = CronSchedule::parse(expr)
+                .unwrap()
+                .next_after(at(2026, 1, 5, 0, 0))
+                .unwrap();
+            assert_eq!(next.weekday(), Weekday::Sun, "{expr}");
+            assert_eq!(next.day(), 11, "{expr}");
+        }
+    }
+
+    #[test]
+    fn crontab_weekday_ranges_translate() {
+        let s = CronSchedule::parse("0 9 * * 1-5").unwrap();
+        // From Friday noon, the next weekday slot is Monday.
+        let next = s.next_after(at(2026, 1, 9, 12, 0)).unwrap();
+        assert_eq!(next.weekday(), Weekday::Mon);
+        let s = CronSchedule::parse("0 9 * * 5-7").unwrap();
+        let days: Vec<Weekday> = s
+            .inner
+            .after(&at(2026, 1, 5, 0, 0))
+            .take(3)
+            .map(|d| d.weekday())
+            .collect();
+        assert_eq!(days, [Weekday::Fri, Weekday::Sat, Weekday::Sun]);
+    }
+
+    #[test]
+    fn crontab_weekday_step_and_list() {
+        assert_eq!(crontab_weekdays("*/2").unwrap(), "1,3,5,7");
+        assert_eq!(crontab_weekdays("1,3").unwrap(), "2,4");
+        assert_eq!(crontab_weekdays("mon-fri").unwrap(), "2,3,4,5,6");
+    }
+
+    #[test]
+    fn macros_work() {
+        let s = CronSchedule::parse("@hourly").unwrap();
+        assert_eq!(
+            s.next_after(at(2026, 1, 5, 10, 7)),
+            Some(at(2026, 1, 5, 11, 0))
+        );
+    }
+
+    #[test]
+    fn bad_expressions_are_refused_with_a_reason() {
+        for expr in ["*/15 * * *", "61 * * * *", "0 9 * * 8", "banana", "@often", ""] {
+            let e = CronSchedule::parse(expr).unwrap_err();
+            assert!(!e.reason.is_empty(), "{expr}");
+        }
+    }
+
+    #[test]
+    fn missed_slots_collapse_into_one_next_run() {
+        let s = CronSchedule::parse("*/15 * * * *").unwrap();
+        // A daemon back after three hours asks once and gets the single next slot.
+        let now = at(2026, 1, 5, 13, 2);
+        let next = next_run(&s, "a", now);
+        assert!(next > now && next <= at(2026, 1, 5, 13, 15) + chrono::Duration::minutes(2));
+    }
+
+    #[test]
+    fn jitter_is_stable_and_bounded() {
+        let max = Duration::from_secs(90);
+        assert_eq!(jitter_for("bbc", max), jitter_for("bbc", max));
+        assert!(jitter_for("bbc", max) < max);
+        let spread: std::collections::HashSet<_> = (0..50)
+            .map(|i| jitter_for(&format!("s{i}"), max).as_secs())
+            .collect();
+        assert!(spread.len() > 20);
+    }
+}
