@@ -1,0 +1,146 @@
+//! Turning feed bytes into UTF-8 text before the XML parser sees them.
+//!
+//! Order of evidence: a byte-order mark, then the XML declaration, then the HTTP `charset`,
+//! then UTF-8. Decoding is lossy (invalid sequences become U+FFFD) because one bad byte in a
+//! publisher's feed should cost one character, not the whole fetch. The declaration is removed
+//! afterwards so that the parser does not decode the already-decoded text a second time.
+
+use encoding_rs::{Encoding, UTF_8, UTF_16BE, UTF_16LE};
+
+/// The text of a feed, in UTF-8, with any XML declaration removed, plus what was used.
+pub struct Decoded {
+    pub text: String,
+    /// The encoding the bytes were read as (for diagnostics).
+    pub encoding: &'static Encoding,
+    /// Whether any invalid byte sequence had to be replaced.
+    pub had_errors: bool,
+}
+
+/// Decodes feed bytes; `http_charset` is the `charset` parameter of the response, if any.
+pub fn decode(bytes: &[u8], http_charset: Option<&str>) -> Decoded {
+    let (encoding, skip) = match Encoding::for_bom(bytes) {
+        Some((enc, len)) => (enc, len),
+        None => (sniff(bytes, http_charset), 0),
+    };
+    let (text, had_errors) = encoding.decode_without_bom_handling(&bytes[skip..]);
+    let mut text = text.into_owned();
+    strip_declaration(&mut text);
+    Decoded {
+        text,
+        encoding,
+        had_errors,
+    }
+}
+
+fn sniff(bytes: &[u8], http_charset: Option<&str>) -> &'static Encoding {
+    // UTF-16 without a BOM still starts with '<' as a 16-bit unit.
+    if bytes.starts_with(&[0, b'<', 0]) {
+        return UTF_16BE;
+    }
+    if bytes.starts_with(&[b'<', 0, b'?', 0]) || bytes.starts_with(&[b'<', 0, b'r', 0]) {
+        return UTF_16LE;
+    }
+    if let Some(label) = declared_encoding(bytes)
+        && let Some(enc) = Encoding::for_label(label.as_bytes())
+    {
+        // A document that declares UTF-16 but has no BOM and reads as ASCII was re-encoded by
+        // someone who forgot the declaration; the bytes are the truth.
+        if enc == UTF_16LE || enc == UTF_16BE {
+            return UTF_8;
+        }
+        return enc;
+    }
+    if let Some(enc) = http_charset.and_then(|c| Encoding::for_label(c.trim().as_bytes())) {
+        if enc == UTF_16LE || enc == UTF_16BE {
+            return UTF_8;
+        }
+        return enc;
+    }
+    UTF_8
+}
+
+/// The `encoding="…"` of an XML declaration at the start of the document, if any.
+fn declared_encoding(bytes: &[u8]) -> Option<String> {
+    let head = &bytes[..bytes.len().min(1024)];
+    let start = head.iter().position(|b| !b.is_ascii_whitespace())?;
+    let head = &head[start..];
+    if !head.starts_with(b"<?xml") {
+        return None;
+    }
+    let end = head.windows(2).position(|w| w == b"?>")?;
+    let decl = std::str::from_utf8(&head[..end]).ok()?;
+    let pos = decl.find("encoding")?;
+    let rest = decl[pos + "encoding".len()..].trim_start().strip_prefix('=')?;
+    let rest = rest.trim_start();
+    let quote = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+    let value = &rest[1..];
+    let close = value.find(quote)?;
+    Some(value[..close].to_string())
+}
+
+/// Removes leading whitespace and the XML declaration: the text is UTF-8 now, whatever it said.
+fn strip_declaration(text: &mut String) {
+    let start = text.len() - text.trim_start().len();
+    if text[start..].starts_with("<?xml")
+        && let Some(end) = text[start..].find("?>")
+    {
+        text.replace_range(..start + end + 2, "");
+    } else if start > 0 {
+        text.replace_range(..start, "");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn declared_latin1_is_transcoded() {
+        let bytes = b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><rss>caf\xe9</rss>";
+        let d = decode(bytes, None);
+        assert_eq!(d.text, "<rss>café</rss>");
+        assert!(!d.had_errors);
+    }
+
+    #[test]
+    fn http_charset_is_used_when_the_document_is_silent() {
+        let d = decode(b"<rss>caf\xe9</rss>", Some("iso-8859-1"));
+        assert_eq!(d.text, "<rss>café</rss>");
+    }
+
+    #[test]
+    fn the_declaration_wins_over_http_charset() {
+        let d = decode("<?xml version='1.0' encoding='utf-8'?><rss>café</rss>".as_bytes(), Some("iso-8859-1"));
+        assert_eq!(d.text, "<rss>café</rss>");
+    }
+
+    #[test]
+    fn koi8r_and_windows1252_decode() {
+        let d = decode(b"<?xml version=\"1.0\" encoding=\"KOI8-R\"?><t>\xf0\xd2\xc9\xd7\xc5\xd4</t>", None);
+        assert_eq!(d.text, "<t>Привет</t>");
+        let d = decode(b"<?xml version=\"1.0\" encoding=\"windows-1252\"?><t>\x93hi\x94</t>", None);
+        assert_eq!(d.text, "<t>\u{201c}hi\u{201d}</t>");
+    }
+
+    #[test]
+    fn utf16_with_bom_decodes() {
+        let mut bytes = vec![0xFF, 0xFE];
+        for u in "<?xml version=\"1.0\" encoding=\"UTF-16\"?><t>ü</t>".encode_utf16() {
+            bytes.extend_from_slice(&u.to_le_bytes());
+        }
+        assert_eq!(decode(&bytes, None).text, "<t>ü</t>");
+    }
+
+    #[test]
+    fn invalid_utf8_is_replaced_not_fatal() {
+        let d = decode(b"<t>ok \xff\xfe bad</t>", None);
+        assert_eq!(d.text, "<t>ok \u{fffd}\u{fffd} bad</t>");
+        assert!(d.had_errors);
+    }
+
+    #[test]
+    fn leading_whitespace_before_the_declaration_is_dropped() {
+        let d = decode(b"\n\n  <?xml version=\"1.0\"?>\n<rss/>", None);
+        assert_eq!(d.text, "\n<rss/>");
+    }
+}
