@@ -1,0 +1,228 @@
+//! Entries: insert-or-update per (source, guid), and the queries feeds are built from.
+
+use chrono::Utc;
+use rusqlite::{OptionalExtension, params};
+
+use super::sources::{FetchRecord, write_fetch};
+use super::{Store, StoreError, from_ts, to_ts};
+use crate::model::{CleanEntry, EntryChange, FeedMeta, IngestCounts, StoredEntry};
+
+/// Which entries a published feed carries.
+#[derive(Debug, Clone)]
+pub struct EntryQuery<'a> {
+    /// Source names; empty means none (a feed always names its sources after config resolution).
+    pub sources: &'a [String],
+    pub limit: usize,
+}
+
+/// Hash of everything a reader sees, to tell "unchanged" without comparing text.
+fn content_hash(e: &CleanEntry) -> [u8; 32] {
+    let mut h = blake3::Hasher::new();
+    for part in [
+        Some(e.title.as_str()),
+        e.link.as_deref(),
+        e.author.as_deref(),
+        e.summary.as_deref(),
+        e.content.as_deref(),
+    ] {
+        h.update(part.unwrap_or("").as_bytes());
+        h.update(b"\0");
+    }
+    for c in &e.categories {
+        h.update(c.as_bytes());
+        h.update(b"\x1f");
+    }
+    for t in [e.published, e.updated] {
+        h.update(&t.map(to_ts).unwrap_or(i64::MIN).to_le_bytes());
+    }
+    *h.finalize().as_bytes()
+}
+
+/// A stable, opaque public id: a UUID (version 8, "custom") derived from source and guid.
+fn public_id(source: &str, guid: &str) -> String {
+    let h = blake3::hash(format!("{source}\0{guid}").as_bytes());
+    let mut b: [u8; 16] = h.as_bytes()[..16].try_into().expect("16 bytes");
+    b[6] = (b[6] & 0x0f) | 0x80;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "urn:uuid:{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    )
+}
+
+impl Store {
+    /// Stores one fetch's entries and the fetch record in one transaction: either all of it
+    /// lands or none of it. Unchanged entries are not written at all.
+    pub fn ingest(
+        &mut self,
+        source: &str,
+        url: &str,
+        meta: &FeedMeta,
+        entries: &[CleanEntry],
+        rec: &FetchRecord,
+    ) -> Result<IngestCounts, StoreError> {
+        let path = self.path.clone();
+        let err = |e| StoreError::Sqlite {
+            path: path.clone(),
+            source: e,
+        };
+        let tx = self.conn.transaction().map_err(err)?;
+        let source_id = Store::source_id(&tx, source, url).map_err(err)?;
+        tx.execute(
+            "UPDATE sources SET feed_title = coalesce(?2, feed_title), feed_link = coalesce(?3, feed_link)
+             WHERE id = ?1",
+            params![source_id, meta.title, meta.link],
+        )
+        .map_err(err)?;
+        let mut counts = IngestCounts::default();
+        let now = Utc::now().timestamp();
+        for e in entries {
+            counts.record(upsert(&tx, source_id, source, e, now).map_err(err)?);
+        }
+        let rec = FetchRecord {
+            outcome: if counts.new > 0 {
+                "new"
+            } else if counts.updated > 0 {
+                "updated"
+            } else {
+                "unchanged"
+            }
+            .into(),
+            entries_new: counts.new,
+            entries_updated: counts.updated,
+            ..rec.clone()
+        };
+        write_fetch(&tx, source_id, &rec).map_err(err)?;
+        tx.commit().map_err(err)?;
+        Ok(counts)
+    }
+
+    /// The newest entries of the given sources, newest first.
+    pub fn entries(&self, q: &EntryQuery<'_>) -> Result<Vec<StoredEntry>, StoreError> {
+        if q.sources.is_empty() {
+            return Ok(Vec::new());
+        }
+        let names = serde_json::to_string(q.sources).expect("strings serialise");
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT e.public_id, s.name, s.feed_title, s.url, e.url, e.title, e.author,
+                        e.summary, e.content, e.categories, e.sort_time,
+                        coalesce(e.updated, e.last_changed)
+                 FROM entries e JOIN sources s ON s.id = e.source_id
+                 WHERE s.name IN (SELECT value FROM json_each(?1))
+                 ORDER BY e.sort_time DESC, e.id DESC
+                 LIMIT ?2",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params![names, q.limit as i64], |r| {
+                let cats: String = r.get(9)?;
+                let published = from_ts(r.get(10)?);
+                Ok(StoredEntry {
+                    public_id: r.get(0)?,
+                    source_name: r.get(1)?,
+                    source_title: r.get(2)?,
+                    source_url: r.get(3)?,
+                    link: r.get(4)?,
+                    title: r.get(5)?,
+                    author: r.get(6)?,
+                    summary: r.get(7)?,
+                    content: r.get(8)?,
+                    categories: serde_json::from_str(&cats).unwrap_or_default(),
+                    published,
+                    updated: from_ts(r.get(11)?).max(published),
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
+    /// How many entries a source has stored (for reports and tests).
+    pub fn entry_count(&self, source: Option<&str>) -> Result<u64, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT count(*) FROM entries e JOIN sources s ON s.id = e.source_id
+                 WHERE ?1 IS NULL OR s.name = ?1",
+                [source],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.err(e))
+    }
+}
+
+fn upsert(
+    tx: &rusqlite::Connection,
+    source_id: i64,
+    source: &str,
+    e: &CleanEntry,
+    now: i64,
+) -> rusqlite::Result<EntryChange> {
+    let hash = content_hash(e);
+    let existing: Option<(i64, Vec<u8>)> = tx
+        .prepare_cached("SELECT id, content_hash FROM entries WHERE source_id = ?1 AND guid = ?2")?
+        .query_row(params![source_id, e.guid], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let categories = serde_json::to_string(&e.categories).expect("strings serialise");
+    let published = e.published.map(to_ts);
+    match existing {
+        Some((_, old)) if old == hash => Ok(EntryChange::Unchanged),
+        Some((id, _)) => {
+            tx.prepare_cached(
+                "UPDATE entries SET url = ?2, title = ?3, author = ?4, summary = ?5, content = ?6,
+                    categories = ?7, published = ?8, updated = ?9, content_hash = ?10,
+                    last_changed = ?11, sort_time = coalesce(?8, first_seen)
+                 WHERE id = ?1",
+            )?
+            .execute(params![
+                id,
+                e.link,
+                e.title,
+                e.author,
+                e.summary,
+                e.content,
+                categories,
+                published,
+                e.updated.map(to_ts),
+                hash.as_slice(),
+                now,
+            ])?;
+            Ok(EntryChange::Updated)
+        }
+        None => {
+            tx.prepare_cached(
+                "INSERT INTO entries (source_id, guid, public_id, url, title, author, summary,
+                    content, categories, published, updated, content_hash, first_seen,
+                    last_changed, sort_time)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13,
+                         coalesce(?10, ?13))",
+            )?
+            .execute(params![
+                source_id,
+                e.guid,
+                public_id(source, &e.guid),
+                e.link,
+                e.title,
+                e.author,
+                e.summary,
+                e.content,
+                categories,
+                published,
+                e.updated.map(to_ts),
+                hash.as_slice(),
+                now,
+            ])?;
+            Ok(EntryChange::New)
+        }
+    }
+}
+
+#[cfg(test)]
+pub(super) fn public_id_for_test(source: &str, guid: &str) -> String {
+    public_id(source, guid)
+}

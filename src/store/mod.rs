@@ -1,0 +1,149 @@
+//! The only module that speaks SQL.
+//!
+//! SQLite in WAL mode: one writer connection (the daemon serialises writes through it, so
+//! there is never a `SQLITE_BUSY` between our own writers) and any number of reader
+//! connections, which WAL lets run alongside the writer. Each ingest of one source is one
+//! transaction, so a crash loses at most the source in flight and never half of it.
+//! Migrations live in `migrations/NNNN_name.sql`, are embedded at build time, and are applied
+//! in order at open, in one transaction, tracked by SQLite's `user_version`.
+
+mod entries;
+mod sources;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use include_dir::{Dir, include_dir};
+use rusqlite::Connection;
+use rusqlite_migration::{M, Migrations};
+
+pub use entries::EntryQuery;
+pub use sources::FetchRecord;
+
+static MIGRATIONS_DIR: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/migrations");
+
+/// Why the store failed; always names the database file.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database {path}: {source}")]
+    Sqlite {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("database {path}: migration failed: {source}")]
+    Migration {
+        path: PathBuf,
+        #[source]
+        source: rusqlite_migration::Error,
+    },
+    #[error("database {path}: cannot create its folder: {source}")]
+    Folder {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// A connection to the wirefeed database.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+/// The migrations, in file-name order.
+fn migrations() -> Migrations<'static> {
+    let mut files: Vec<_> = MIGRATIONS_DIR
+        .files()
+        .filter(|f| f.path().extension().is_some_and(|e| e == "sql"))
+        .collect();
+    files.sort_by_key(|f| f.path());
+    Migrations::new(
+        files
+            .into_iter()
+            .map(|f| M::up(f.contents_utf8().expect("migrations are UTF-8")))
+            .collect(),
+    )
+}
+
+impl Store {
+    /// Opens (creating if needed) the database and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Folder {
+                path: path.to_path_buf(),
+                source: e,
+            })?;
+        }
+        let mut store = Store::connect(path)?;
+        store
+            .conn
+            .pragma_update(None, "journal_mode", "WAL")
+            .map_err(|e| store.err(e))?;
+        migrations()
+            .to_latest(&mut store.conn)
+            .map_err(|e| StoreError::Migration {
+                path: path.to_path_buf(),
+                source: e,
+            })?;
+        Ok(store)
+    }
+
+    /// Opens another connection to an existing, migrated database (for readers).
+    pub fn open_reader(path: &Path) -> Result<Store, StoreError> {
+        Store::connect(path)
+    }
+
+    fn connect(path: &Path) -> Result<Store, StoreError> {
+        let err = |e| StoreError::Sqlite {
+            path: path.to_path_buf(),
+            source: e,
+        };
+        let conn = Connection::open(path).map_err(err)?;
+        conn.busy_timeout(Duration::from_secs(10)).map_err(err)?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(err)?;
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(err)?;
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn err(&self, e: rusqlite::Error) -> StoreError {
+        StoreError::Sqlite {
+            path: self.path.clone(),
+            source: e,
+        }
+    }
+
+    /// The schema version (number of migrations applied).
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        self.conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(|e| self.err(e))
+    }
+
+    /// `PRAGMA integrity_check`: "ok" when the file is sound.
+    pub fn integrity_check(&self) -> Result<String, StoreError> {
+        self.conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .map_err(|e| self.err(e))
+    }
+}
+
+fn to_ts(t: DateTime<Utc>) -> i64 {
+    t.timestamp()
+}
+
+fn from_ts(t: i64) -> DateTime<Utc> {
+    Utc.timestamp_opt(t, 0).single().unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests;
