@@ -1,1 +1,151 @@
-fn main() {}
+//! The `wirefeed` command line. Parsing arguments and choosing exit codes only; the work is
+//! in the library.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+
+use clap::{Parser, Subcommand};
+
+use wirefeed::config::{self, Config, ConfigError};
+use wirefeed::publish::Publisher;
+use wirefeed::runner::Runner;
+use wirefeed::store::Store;
+
+/// wirefeed fetches news feeds, strips publishers' clutter, merges the copies of one wire
+/// story that many outlets run, and republishes clean feeds for your feed reader.
+#[derive(Parser)]
+#[command(version, about, long_about = None)]
+struct Cli {
+    /// Config file. Default: $WIREFEED_CONFIG, else ./config/wirefeed.toml, else
+    /// $XDG_CONFIG_HOME/wirefeed/wirefeed.toml, else /etc/wirefeed/wirefeed.toml
+    #[arg(long, global = true, value_name = "PATH")]
+    config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the daemon: fetch every source on its schedule and serve the feeds over HTTP.
+    /// SIGHUP reloads the config; SIGTERM or Ctrl-C stops cleanly.
+    Run,
+    /// Fetch sources once (all, or those named) and exit. Prints one line per source.
+    Fetch {
+        /// A source name from the config; repeat to fetch several.
+        #[arg(long = "source", value_name = "NAME")]
+        sources: Vec<String>,
+    },
+    /// Validate the config file: exit 0 if it is good, 2 if not (each problem on stderr as
+    /// file:line:col: message).
+    Check,
+    /// Print a published feed to stdout, as the server would serve it.
+    Render {
+        /// The feed's name from a [[feeds]] table.
+        feed: String,
+        /// Output format.
+        #[arg(long, default_value = "atom", value_parser = ["atom"])]
+        format: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let path = config::locate(cli.config);
+    let config = match Config::load(&path) {
+        Ok(c) => c,
+        Err(e) => return config_failure(&e),
+    };
+    let result = match cli.command {
+        Command::Check => {
+            println!(
+                "{}: ok ({} sources, {} feeds)",
+                path.display(),
+                config.sources.len(),
+                config.feeds.len()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Run => runtime().block_on(wirefeed::daemon::run(path)).map(|_| ExitCode::SUCCESS),
+        Command::Fetch { sources } => fetch(config, sources),
+        Command::Render { feed, format: _ } => render(config, &feed),
+    };
+    result.unwrap_or_else(|e| {
+        eprintln!("wirefeed: {e:#}");
+        ExitCode::FAILURE
+    })
+}
+
+fn config_failure(e: &ConfigError) -> ExitCode {
+    eprintln!("{e}");
+    ExitCode::from(2)
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}
+
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false);
+    // Under systemd the journal adds its own timestamps and shows no colour.
+    if std::env::var_os("JOURNAL_STREAM").is_some() {
+        builder.without_time().with_ansi(false).init();
+    } else {
+        builder.with_ansi(std::io::stderr().is_terminal()).init();
+    }
+}
+
+fn fetch(config: Config, names: Vec<String>) -> anyhow::Result<ExitCode> {
+    let unknown: Vec<&String> = names.iter().filter(|n| config.source(n).is_none()).collect();
+    if !unknown.is_empty() {
+        eprintln!(
+            "wirefeed: unknown source(s): {} (known: {})",
+            unknown.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "),
+            config.sources.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ")
+        );
+        return Ok(ExitCode::from(2));
+    }
+    let sources: Vec<_> = config
+        .sources
+        .iter()
+        .filter(|s| names.is_empty() || names.contains(&s.name))
+        .cloned()
+        .collect();
+    let store = Store::open(&config.storage.database)?;
+    let writer = Arc::new(Mutex::new(store));
+    let runner = Runner::new(&config, writer)?;
+    let reports = runtime().block_on(runner.run_all(&sources));
+    for r in &reports {
+        println!("{r}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn render(config: Config, feed: &str) -> anyhow::Result<ExitCode> {
+    if config.feed(feed).is_none() {
+        eprintln!(
+            "wirefeed: no feed named {feed:?} in the config (known: {})",
+            config.feeds.iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join(", ")
+        );
+        return Ok(ExitCode::from(2));
+    }
+    // Opening the writer applies migrations, so render works on a fresh database too.
+    drop(Store::open(&config.storage.database)?);
+    let publisher = Publisher::new(Arc::new(config));
+    let rendered = publisher.atom(feed)?.expect("feed exists");
+    use std::io::Write;
+    std::io::stdout().write_all(&rendered.body)?;
+    println!();
+    Ok(ExitCode::SUCCESS)
+}

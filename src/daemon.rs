@@ -1,0 +1,195 @@
+//! The long-running service: wires the stages as tokio tasks and handles signals.
+//!
+//! It holds no business logic. The scheduler loop owns one map of "next run" times; each due
+//! source is ingested on its own task through the [`Runner`] (which enforces the concurrency
+//! limits) and reports back over a channel, so the loop itself never blocks on the network.
+//! SIGHUP reloads the config (a bad file keeps the old one); SIGTERM/SIGINT stop scheduling,
+//! give in-flight fetches up to ten seconds, then close the database cleanly.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+
+use crate::config::Config;
+use crate::ingest::{Outcome, SourceReport};
+use crate::publish::{Publisher, server};
+use crate::runner::Runner;
+use crate::store::Store;
+
+/// How long shutdown waits for fetches in flight before abandoning them.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// Runs the daemon until SIGTERM or SIGINT.
+pub async fn run(config_path: PathBuf) -> anyhow::Result<()> {
+    let config = Arc::new(load(&config_path)?);
+    let store = Store::open(&config.storage.database)?;
+    let writer = Arc::new(Mutex::new(store));
+    register_sources(&writer, &config)?;
+    let mut runner = Runner::new(&config, writer.clone())?;
+    let publisher = Arc::new(Publisher::new(config.clone()));
+
+    let listener = tokio::net::TcpListener::bind(config.server.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.server.listen))?;
+    let local = listener.local_addr()?;
+    tracing::info!(listen = %local, base_url = %config.server.base_url, sources = config.sources.len(), feeds = config.feeds.len(), "wirefeed started");
+
+    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+    let app = server::router(publisher.clone());
+    let mut http = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stop_rx.wait_for(|s| *s).await;
+            })
+            .await
+    });
+
+    let mut sigterm = signal(SignalKind::terminate())?;
+    let mut sigint = signal(SignalKind::interrupt())?;
+    let mut sighup = signal(SignalKind::hangup())?;
+    let (report_tx, mut report_rx) = mpsc::unbounded_channel::<SourceReport>();
+    let mut next_runs = initial_next_runs(&writer, &config);
+    let mut in_flight: HashSet<String> = HashSet::new();
+    let mut tasks = JoinSet::new();
+    let mut config = config;
+
+    loop {
+        let now = Utc::now();
+        for source in &config.sources {
+            let due = next_runs.get(&source.name).is_none_or(|t| *t <= now);
+            if due && !in_flight.contains(&source.name) {
+                in_flight.insert(source.name.clone());
+                let (r, s, tx) = (runner.clone(), source.clone(), report_tx.clone());
+                tasks.spawn(async move {
+                    let _ = tx.send(r.run_source(&s).await);
+                });
+            }
+        }
+        let wake = next_runs
+            .iter()
+            .filter(|(n, _)| !in_flight.contains(*n))
+            .map(|(_, t)| *t)
+            .min()
+            .map(|t| (t - now).to_std().unwrap_or(Duration::ZERO))
+            .unwrap_or(Duration::from_secs(60))
+            .min(Duration::from_secs(60));
+        tokio::select! {
+            Some(report) = report_rx.recv() => {
+                in_flight.remove(&report.source);
+                next_runs.insert(report.source.clone(), report.next_run_at);
+                log_report(&report);
+                if report.counts.changed() {
+                    publisher.invalidate();
+                }
+            }
+            Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
+            _ = tokio::time::sleep(wake) => {}
+            _ = sighup.recv() => {
+                match reload(&config_path, &config, &writer) {
+                    Ok((new_config, new_runner)) => {
+                        let known: HashSet<&str> = new_config.sources.iter().map(|s| s.name.as_str()).collect();
+                        next_runs.retain(|n, _| known.contains(n.as_str()));
+                        for s in &new_config.sources {
+                            let changed = config.source(&s.name) != Some(s);
+                            if changed {
+                                next_runs.remove(&s.name);
+                            }
+                        }
+                        if let Some(r) = new_runner {
+                            runner = r;
+                        }
+                        config = Arc::new(new_config);
+                        publisher.set_config(config.clone());
+                        tracing::info!(sources = config.sources.len(), feeds = config.feeds.len(), "config reloaded");
+                    }
+                    Err(e) => tracing::error!(error = %e, "config reload failed; keeping the running config"),
+                }
+            }
+            _ = sigterm.recv() => break,
+            _ = sigint.recv() => break,
+            r = &mut http => {
+                anyhow::bail!("HTTP server stopped: {:?}", r);
+            }
+        }
+    }
+
+    tracing::info!(in_flight = in_flight.len(), "shutting down");
+    let _ = stop_tx.send(true);
+    let drain = async { while tasks.join_next().await.is_some() {} };
+    if tokio::time::timeout(SHUTDOWN_GRACE, drain).await.is_err() {
+        tracing::warn!("abandoning fetches still running after {SHUTDOWN_GRACE:?}");
+        tasks.abort_all();
+    }
+    let _ = tokio::time::timeout(Duration::from_secs(5), http).await;
+    drop(runner);
+    // Closing the last connection checkpoints the WAL into the main file.
+    match Arc::try_unwrap(writer) {
+        Ok(m) => drop(m.into_inner()),
+        Err(_) => tracing::warn!("database still in use at exit"),
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn load(path: &Path) -> anyhow::Result<Config> {
+    Config::load(path).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+fn register_sources(writer: &Arc<Mutex<Store>>, config: &Config) -> anyhow::Result<()> {
+    let mut w = writer.lock().expect("writer lock");
+    for s in &config.sources {
+        w.register_source(&s.name, s.url.as_str())?;
+    }
+    Ok(())
+}
+
+/// Next run per source from the store; a source never fetched (or overdue after downtime) is
+/// due now, once.
+fn initial_next_runs(writer: &Arc<Mutex<Store>>, config: &Config) -> HashMap<String, DateTime<Utc>> {
+    let w = writer.lock().expect("writer lock");
+    let now = Utc::now();
+    config
+        .sources
+        .iter()
+        .map(|s| {
+            let stored = w.source_state(&s.name).ok().flatten().and_then(|st| st.next_run_at);
+            (s.name.clone(), stored.unwrap_or(now))
+        })
+        .collect()
+}
+
+/// Re-reads the config. Returns the new config and, when fetch settings changed, a new runner.
+fn reload(
+    path: &Path,
+    old: &Config,
+    writer: &Arc<Mutex<Store>>,
+) -> anyhow::Result<(Config, Option<Runner>)> {
+    let new = load(path)?;
+    if new.server.listen != old.server.listen {
+        tracing::warn!(old = %old.server.listen, new = %new.server.listen, "a new listen address takes effect at restart");
+    }
+    if new.storage.database != old.storage.database {
+        tracing::warn!("a new database path takes effect at restart");
+    }
+    register_sources(writer, &new)?;
+    let runner = if new.fetch != old.fetch || new.server.base_url != old.server.base_url {
+        Some(Runner::new(&new, writer.clone())?)
+    } else {
+        None
+    };
+    Ok((new, runner))
+}
+
+fn log_report(r: &SourceReport) {
+    match &r.outcome {
+        Outcome::Error(e) => tracing::warn!(source = %r.source, error = %e, ms = r.duration_ms, next = %r.next_run_at, "fetch failed"),
+        o => tracing::info!(source = %r.source, outcome = o.label(), new = r.counts.new, updated = r.counts.updated, ms = r.duration_ms, next = %r.next_run_at, "fetched"),
+    }
+}

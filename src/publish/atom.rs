@@ -1,0 +1,205 @@
+//! Atom 1.0 (RFC 4287) rendering of a published feed.
+
+use atom_syndication::{
+    Category, Content, Entry, Feed, Generator, Link, Person, Source, Text, WriteConfig,
+};
+use chrono::{DateTime, Utc};
+use url::Url;
+
+use crate::clean::html_to_text;
+use crate::config::FeedConfig;
+use crate::model::StoredEntry;
+
+/// The URL a feed is served at: feed self links must equal it exactly.
+pub fn feed_url(base: &Url, feed: &str, ext: &str) -> String {
+    format!("{base}feeds/{feed}.{ext}")
+}
+
+/// Renders one feed. `entries` are newest first. The document depends only on its inputs (the
+/// feed's `updated` is the newest entry's), so an unchanged feed renders to the same bytes and
+/// keeps its ETag.
+pub fn render_atom(feed: &FeedConfig, base: &Url, entries: &[StoredEntry]) -> String {
+    let self_url = feed_url(base, &feed.name, "atom");
+    let updated = entries
+        .iter()
+        .map(|e| e.updated)
+        .max()
+        .unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
+    let doc = Feed {
+        title: Text::plain(xml_safe(&feed.title)),
+        id: self_url.clone(),
+        updated: updated.fixed_offset(),
+        authors: vec![Person {
+            name: "wirefeed".into(),
+            uri: Some(base.to_string()),
+            ..Default::default()
+        }],
+        generator: Some(Generator {
+            value: "wirefeed".into(),
+            uri: None,
+            version: Some(env!("CARGO_PKG_VERSION").into()),
+        }),
+        links: vec![
+            Link {
+                href: self_url,
+                rel: "self".into(),
+                mime_type: Some("application/atom+xml".into()),
+                ..Default::default()
+            },
+            Link {
+                href: base.to_string(),
+                rel: "alternate".into(),
+                mime_type: Some("text/html".into()),
+                ..Default::default()
+            },
+        ],
+        entries: entries.iter().map(atom_entry).collect(),
+        ..Default::default()
+    };
+    let out = doc
+        .write_with_config(
+            Vec::new(),
+            WriteConfig {
+                write_document_declaration: true,
+                indent_size: None,
+            },
+        )
+        .expect("writing to a Vec cannot fail");
+    let mut s = String::from_utf8(out).expect("atom writer emits UTF-8");
+    // The declaration atom_syndication writes names no encoding; say it, for strict readers.
+    if let Some(rest) = s.strip_prefix("<?xml version=\"1.0\"?>") {
+        s = format!("<?xml version=\"1.0\" encoding=\"utf-8\"?>{rest}");
+    }
+    s
+}
+
+fn atom_entry(e: &StoredEntry) -> Entry {
+    let body = e.content.as_deref().or(e.summary.as_deref());
+    let summary = e
+        .summary
+        .as_deref()
+        .map(html_to_text)
+        .filter(|s| !s.is_empty());
+    let mut links = Vec::new();
+    if let Some(l) = &e.link {
+        links.push(Link {
+            href: l.clone(),
+            rel: "alternate".into(),
+            mime_type: Some("text/html".into()),
+            ..Default::default()
+        });
+    }
+    Entry {
+        title: Text::plain(xml_safe(&e.title)),
+        id: e.public_id.clone(),
+        updated: e.updated.fixed_offset(),
+        published: Some(e.published.fixed_offset()),
+        authors: e
+            .author
+            .iter()
+            .map(|a| Person {
+                name: xml_safe(a),
+                ..Default::default()
+            })
+            .collect(),
+        categories: e
+            .categories
+            .iter()
+            .map(|c| Category {
+                term: xml_safe(c),
+                ..Default::default()
+            })
+            .collect(),
+        links,
+        summary: summary.map(|s| Text::plain(xml_safe(&s))),
+        content: body.map(|b| Content {
+            value: Some(xml_safe(b)),
+            content_type: Some("html".into()),
+            ..Default::default()
+        }),
+        source: Some(Source {
+            title: Text::plain(xml_safe(
+                e.source_title.as_deref().unwrap_or(&e.source_name),
+            )),
+            id: e.source_url.clone(),
+            updated: e.updated.fixed_offset(),
+            links: vec![Link {
+                href: e.source_url.clone(),
+                rel: "self".into(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// Drops characters XML 1.0 forbids (most C0 controls, lone surrogates' replacements stay):
+/// one stray control byte in a publisher's feed must not make our whole feed unreadable.
+pub fn xml_safe(s: &str) -> String {
+    if s.chars().all(is_xml_char) {
+        return s.to_string();
+    }
+    s.chars().filter(|c| is_xml_char(*c)).collect()
+}
+
+fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn entry(id: &str, title: &str) -> StoredEntry {
+        let t = Utc.with_ymd_and_hms(2024, 5, 1, 12, 0, 0).unwrap();
+        StoredEntry {
+            public_id: format!("urn:uuid:{id}"),
+            source_name: "src".into(),
+            source_title: Some("Source & Co".into()),
+            source_url: "https://example.org/rss".into(),
+            link: Some("https://example.org/a?x=1&y=2".into()),
+            title: title.into(),
+            author: Some("Jane Doe".into()),
+            summary: Some("<p>Short &amp; sweet</p>".into()),
+            content: Some("<p>Body <a href=\"https://example.org/\">link</a></p>".into()),
+            categories: vec!["World".into()],
+            published: t,
+            updated: t,
+        }
+    }
+
+    #[test]
+    fn renders_a_feed_that_parses_back() {
+        let feed = FeedConfig {
+            name: "world".into(),
+            title: "World <wire>".into(),
+            sources: vec![],
+            limit: 10,
+        };
+        let base = Url::parse("http://127.0.0.1:8080/").unwrap();
+        let xml = render_atom(&feed, &base, &[entry("1", "Quake \u{7} hits"), entry("2", "B")]);
+        assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"utf-8\"?>"));
+        let parsed = feed_rs::parser::parse(xml.as_bytes()).unwrap();
+        assert_eq!(parsed.title.unwrap().content, "World <wire>");
+        assert_eq!(parsed.entries.len(), 2);
+        assert_eq!(parsed.entries[0].title.as_ref().unwrap().content, "Quake  hits");
+        assert_eq!(parsed.entries[0].links[0].href, "https://example.org/a?x=1&y=2");
+        assert!(xml.contains("<link href=\"http://127.0.0.1:8080/feeds/world.atom\" rel=\"self\""));
+        assert!(xml.contains("<content type=\"html\">&lt;p&gt;Body"));
+    }
+
+    #[test]
+    fn rendering_is_deterministic() {
+        let feed = FeedConfig {
+            name: "f".into(),
+            title: "F".into(),
+            sources: vec![],
+            limit: 10,
+        };
+        let base = Url::parse("http://x.example/").unwrap();
+        let a = render_atom(&feed, &base, &[entry("1", "A")]);
+        assert_eq!(a, render_atom(&feed, &base, &[entry("1", "A")]));
+    }
+}
