@@ -49,7 +49,7 @@ pub(super) async fn fetch_file(
         return Err(FetchError::TooLarge { limit: max_body });
     }
     Ok(Fetched::Body(Body {
-        bytes: Bytes::from(buf),
+        bytes: super::gunzip_if_gzipped(Bytes::from(buf), max_body)?,
         status: 200,
         charset: None,
         content_type: None,

@@ -216,7 +216,7 @@ impl Fetcher {
         }
         let content_type = header_str(&headers, header::CONTENT_TYPE);
         Ok(Fetched::Body(Body {
-            bytes: body.freeze(),
+            bytes: gunzip_if_gzipped(body.freeze(), limit)?,
             status: status.as_u16(),
             charset: content_type.as_deref().and_then(charset_of),
             content_type,
@@ -251,6 +251,23 @@ impl Fetcher {
             src = s.source();
         }
         FetchError::Connect(msg)
+    }
+}
+
+/// Some servers send `.xml.gz` files (or gzip twice) without a Content-Encoding header; the
+/// gzip magic bytes say what the headers did not. The same cap applies to what comes out.
+pub(crate) fn gunzip_if_gzipped(bytes: Bytes, limit: u64) -> Result<Bytes, FetchError> {
+    use std::io::Read;
+    if !bytes.starts_with(&[0x1f, 0x8b]) {
+        return Ok(bytes);
+    }
+    let mut out = Vec::new();
+    let mut dec = flate2::read::MultiGzDecoder::new(&bytes[..]).take(limit + 1);
+    match dec.read_to_end(&mut out) {
+        Ok(_) if out.len() as u64 > limit => Err(FetchError::TooLarge { limit }),
+        Ok(_) => Ok(Bytes::from(out)),
+        // Not really gzip after all: hand the bytes on unchanged and let parsing judge them.
+        Err(_) => Ok(bytes),
     }
 }
 
@@ -293,6 +310,18 @@ pub fn charset_of(content_type: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gzip_bodies_without_content_encoding_are_unpacked_within_the_cap() {
+        use std::io::Write;
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        enc.write_all(&vec![b'a'; 10_000]).unwrap();
+        let gz = Bytes::from(enc.finish().unwrap());
+        assert_eq!(gunzip_if_gzipped(gz.clone(), 10_000).unwrap().len(), 10_000);
+        assert!(matches!(gunzip_if_gzipped(gz, 9_999), Err(FetchError::TooLarge { .. })));
+        let plain = Bytes::from_static(b"<rss/>");
+        assert_eq!(gunzip_if_gzipped(plain.clone(), 10).unwrap(), plain);
+    }
 
     #[test]
     fn charset_is_read_from_content_type() {

@@ -14,7 +14,8 @@ use quick_xml::events::{BytesEnd, BytesStart, Event};
 
 const ATOM03_NS: &str = "http://purl.org/atom/ns#";
 const ATOM10_NS: &str = "http://www.w3.org/2005/Atom";
-const RSS090_NS: &str = "http://my.netscape.com/rdf/simple/0.9/";
+/// RSS 0.90 namespaces end in this; Netscape published it under more than one host.
+const RSS090_NS_TAIL: &str = "netscape.com/rdf/simple/0.9/";
 const RSS10_NS: &str = "http://purl.org/rss/1.0/";
 
 /// The dialect fix a document needs, decided from its root element.
@@ -23,7 +24,71 @@ enum Bridge {
     None,
     Atom03,
     Rss090,
-    RssVersion,
+    RssRoot,
+}
+
+/// Repairs the mistakes publishers commonly make that a strict XML parser rejects, without
+/// changing what a well-formed document means:
+/// - a bare `&` (as in `Q&A`) becomes `&amp;`, outside CDATA sections and comments;
+/// - empty, attribute-less Media RSS elements (`<media:credit/>`), which carry nothing and make
+///   feed-rs fail the whole document, are dropped.
+pub fn repair(text: &str) -> Cow<'_, str> {
+    if !text.contains('&') && !text.contains("<media:") {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut changed = false;
+    let mut rest = text;
+    while let Some(i) = rest.find(['&', '<']) {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        if rest.starts_with("<![CDATA[") || rest.starts_with("<!--") {
+            let close = if rest.starts_with("<!--") { "-->" } else { "]]>" };
+            let end = rest.find(close).map_or(rest.len(), |e| e + close.len());
+            out.push_str(&rest[..end]);
+            rest = &rest[end..];
+        } else if rest.starts_with("<media:") {
+            let tag_end = rest.find('>').map_or(rest.len(), |e| e + 1);
+            let tag = &rest[..tag_end];
+            if tag.ends_with("/>") && !tag.contains('=') {
+                changed = true;
+            } else {
+                out.push_str(tag);
+            }
+            rest = &rest[tag_end..];
+        } else if rest.starts_with('&') {
+            if is_reference(rest) {
+                out.push('&');
+            } else {
+                out.push_str("&amp;");
+                changed = true;
+            }
+            rest = &rest[1..];
+        } else {
+            out.push('<');
+            rest = &rest[1..];
+        }
+    }
+    out.push_str(rest);
+    if changed { Cow::Owned(out) } else { Cow::Borrowed(text) }
+}
+
+/// Whether `s` (starting at `&`) begins a well-formed entity or character reference.
+fn is_reference(s: &str) -> bool {
+    let body = &s[1..];
+    let Some(end) = body.find(';').filter(|e| *e <= 40) else {
+        return false;
+    };
+    let name = &body[..end];
+    if let Some(num) = name.strip_prefix('#') {
+        return match num.strip_prefix(['x', 'X']) {
+            Some(hex) => !hex.is_empty() && hex.chars().all(|c| c.is_ascii_hexdigit()),
+            None => !num.is_empty() && num.chars().all(|c| c.is_ascii_digit()),
+        };
+    }
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
 }
 
 /// Rewrites `text` into a dialect feed-rs reads, when it is one of the bridged ones.
@@ -35,10 +100,10 @@ pub fn bridge(text: &str) -> Cow<'_, str> {
         Bridge::None => Cow::Borrowed(text),
         Bridge::Rss090 => {
             let root = &text[root_range.clone()];
-            let fixed = root.replace(RSS090_NS, RSS10_NS);
+            let fixed = replace_rss090_namespace(root);
             Cow::Owned(splice(text, root_range, &fixed))
         }
-        Bridge::RssVersion => {
+        Bridge::RssRoot => {
             let root = &text[root_range.clone()];
             let fixed = rewrite_rss_root(root).unwrap_or_else(|| root.to_string());
             Cow::Owned(splice(text, root_range, &fixed))
@@ -71,11 +136,13 @@ fn inspect_root(text: &str) -> Option<(std::ops::Range<usize>, Bridge)> {
                         .map(|a| a.value.to_string())
                 };
                 let bridge = match local.as_ref() {
-                    "rss" => match attr("version").as_deref() {
-                        Some("2.0") | Some("0.91") | Some("0.92") => Bridge::None,
-                        _ => Bridge::RssVersion,
+                    // RSS has no namespace; a default xmlns (Userland's "rss2", say) would hide
+                    // every element from the parser, so it is dropped along with odd versions.
+                    "rss" => match (attr("version").as_deref(), attr("xmlns")) {
+                        (Some("2.0") | Some("0.91") | Some("0.92"), None) => Bridge::None,
+                        _ => Bridge::RssRoot,
                     },
-                    "RDF" if text[before..after].contains(RSS090_NS) => Bridge::Rss090,
+                    "RDF" if text[before..after].contains(RSS090_NS_TAIL) => Bridge::Rss090,
                     "feed" if attr("xmlns").as_deref() == Some(ATOM03_NS) => Bridge::Atom03,
                     _ => Bridge::None,
                 };
@@ -87,7 +154,23 @@ fn inspect_root(text: &str) -> Option<(std::ops::Range<usize>, Bridge)> {
     }
 }
 
-/// Rewrites `<rss version="0.94" …>` (or no version) into `<rss version="2.0" …>`.
+/// Replaces every `http://….netscape.com/rdf/simple/0.9/` URI in the root tag with RSS 1.0's.
+fn replace_rss090_namespace(root: &str) -> String {
+    let mut out = String::with_capacity(root.len());
+    let mut rest = root;
+    while let Some(tail) = rest.find(RSS090_NS_TAIL) {
+        let end = tail + RSS090_NS_TAIL.len();
+        let start = rest[..tail].rfind(['"', '\'']).map_or(0, |q| q + 1);
+        out.push_str(&rest[..start]);
+        out.push_str(RSS10_NS);
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Rewrites `<rss version="0.94" …>` (or no version) into `<rss version="2.0" …>`, keeping the
+/// version it had when the parser knows it, and drops a default namespace.
 fn rewrite_rss_root(root: &str) -> Option<String> {
     let mut reader = Reader::from_str(root);
     let (e, empty) = match reader.read_event().ok()? {
@@ -96,12 +179,17 @@ fn rewrite_rss_root(root: &str) -> Option<String> {
         _ => return None,
     };
     let mut fixed = BytesStart::new(e.name().as_ref().to_string());
+    let mut version = "2.0".to_string();
     for a in e.attributes().flatten() {
-        if a.key.as_ref() != "version" {
-            fixed.push_attribute(a);
+        match a.key.as_ref() {
+            "version" if matches!(a.value.as_ref(), "0.91" | "0.92") => {
+                version = a.value.to_string();
+            }
+            "version" | "xmlns" => {}
+            _ => fixed.push_attribute(a),
         }
     }
-    fixed.push_attribute(("version", "2.0"));
+    fixed.push_attribute(("version", version.as_str()));
     let mut w = Writer::new(Vec::new());
     let ev = if empty { Event::Empty(fixed) } else { Event::Start(fixed) };
     w.write_event(ev).ok()?;
@@ -238,6 +326,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn bare_ampersands_are_escaped_outside_cdata() {
+        let doc = "<t>Q&A &amp; &#38; &#x26; &nbsp; AT&T</t><d><![CDATA[a & b]]></d><!-- x & y -->";
+        assert_eq!(
+            repair(doc),
+            "<t>Q&amp;A &amp; &#38; &#x26; &nbsp; AT&amp;T</t><d><![CDATA[a & b]]></d><!-- x & y -->"
+        );
+        assert!(matches!(repair("<t>fine &amp; dandy</t>"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn empty_media_elements_are_dropped() {
+        let doc = "<item><media:credit/><media:content url=\"u\"/><media:description>d</media:description></item>";
+        assert_eq!(
+            repair(doc),
+            "<item><media:content url=\"u\"/><media:description>d</media:description></item>"
+        );
+    }
+
+    #[test]
     fn modern_documents_are_untouched() {
         let doc = "<rss version=\"2.0\"><channel/></rss>";
         assert!(matches!(bridge(doc), Cow::Borrowed(_)));
@@ -252,6 +359,18 @@ mod tests {
             let out = bridge(&doc);
             assert_eq!(out, "<rss xmlns:dc=\"x\" version=\"2.0\"><channel/></rss>", "{v}");
         }
+    }
+
+    #[test]
+    fn a_default_namespace_on_rss_is_dropped() {
+        let doc = "<rss version=\"2.0\" xmlns=\"http://backend.userland.com/rss2\"><channel/></rss>";
+        assert_eq!(bridge(doc), "<rss version=\"2.0\"><channel/></rss>");
+    }
+
+    #[test]
+    fn rss_090_channel_namespace_becomes_rss_1_0() {
+        let doc = "<rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\" xmlns='http://channel.netscape.com/rdf/simple/0.9/'><channel/></rdf:RDF>";
+        assert!(bridge(doc).contains("xmlns='http://purl.org/rss/1.0/'"), "{}", bridge(doc));
     }
 
     #[test]

@@ -59,10 +59,13 @@ pub fn parse_feed(
         .build();
     let feed = if bytes[first] == b'{' {
         let text = String::from_utf8_lossy(&bytes[first..]);
+        // JSON Feed 1.0 was announced with an http:// version URL that feed-rs rejects.
+        let text = text.replacen("\"http://jsonfeed.org/version/", "\"https://jsonfeed.org/version/", 1);
         parser.parse(text.as_bytes())
     } else {
         let decoded = encoding::decode(bytes, http_charset);
-        let text = legacy::bridge(&decoded.text);
+        let repaired = legacy::repair(&decoded.text);
+        let text = legacy::bridge(&repaired);
         parser.parse(text.as_bytes())
     }
     .map_err(classify)?;

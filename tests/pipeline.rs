@@ -1,0 +1,166 @@
+//! Fetch → parse → clean → store → publish through the library, against a real HTTP feed
+//! server on loopback serving files from the shared corpus.
+
+mod common;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use common::{FeedServer, Served, corpus_file};
+use wirefeed::config::Config;
+use wirefeed::ingest::Outcome;
+use wirefeed::publish::Publisher;
+use wirefeed::runner::Runner;
+use wirefeed::store::Store;
+
+/// (corpus file, entries it holds, one title that must come through intact)
+const FORMATS: &[(&str, usize, &str)] = &[
+    ("arminreiter__FeedReader/Rss091Stadtfeuerwehr.xml", 15, "[19.08.2018 - 07:08 Uhr] Brandmeldeanlagenalarm"),
+    ("rust-syndication__rss/rss090.xml", 5, "New Status Updates"),
+    ("newsboat__newsboat/rss_094_with_bracket_author.xml", 3, "This one has an author name with an email in brackets"),
+    ("arminreiter__FeedReader/Rss10Minutos20.xml", 15, "Obama le recuerda a Trump que Putin \"no es de nuestro equipo\""),
+    ("Ranchero-Software__NetNewsWire/489.rss", 10, "Hodl Hodl closes funding round"),
+    ("rometools__rome/atom_0.3.xml", 2, "atom_0.3.feed.entry[1].title"),
+    ("arminreiter__FeedReader/AtomTheVerge.xml", 10, "The Verge Awards at CES 2017: Hi, Alexa"),
+    ("feedbin__feedbin/feed.json", 11, "Special #2 - Brent Simmons"),
+    ("Ranchero-Software__NetNewsWire/3960.json", 20, "„Sabine“ am Flughafen Amsterdam"),
+    ("danmactough__node-feedparser/iconv.xml", 10, "В Бузулуке главные стройплощадки – детсад и Ледовый дворец"),
+    ("arminreiter__FeedReader/Rss20ISO88591Intranet30.xml", 30, "SVART MÅNAD - DÖDSOLYCKA i Vetlanda"),
+];
+
+fn source_name(i: usize) -> String {
+    format!("s{i:03}")
+}
+
+fn config_for(dir: &std::path::Path, server: &FeedServer, files: &[&str], feeds: &str) -> Config {
+    let sources: Vec<(String, String)> = files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (source_name(i), server.url(f)))
+        .collect();
+    let path = common::write_config(dir, common::free_port(), &sources, feeds);
+    Config::load(&path).unwrap()
+}
+
+fn open(config: &Config) -> Runner {
+    let store = Store::open(&config.storage.database).unwrap();
+    Runner::new(config, Arc::new(Mutex::new(store))).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_format_is_fetched_stored_and_republished_as_atom() {
+    let files: HashMap<String, Served> = FORMATS
+        .iter()
+        .map(|(f, _, _)| (f.to_string(), corpus_file(f)))
+        .collect();
+    let server = FeedServer::start(files).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut feeds = String::new();
+    for i in 0..FORMATS.len() {
+        let n = source_name(i);
+        feeds.push_str(&format!("[[feeds]]\nname = \"f{n}\"\nsources = [\"{n}\"]\n\n"));
+    }
+    let names: Vec<&str> = FORMATS.iter().map(|f| f.0).collect();
+    let config = config_for(dir.path(), &server, &names, &feeds);
+    let runner = open(&config);
+    let reports = runner.run_all(&config.sources).await;
+
+    let publisher = Publisher::new(Arc::new(config.clone()));
+    for (i, (file, count, title)) in FORMATS.iter().enumerate() {
+        let r = &reports[i];
+        assert_eq!(r.outcome, Outcome::New, "{file}: {r}");
+        assert_eq!(r.counts.new, *count, "{file}: {r}");
+        let stored = runner.writer().lock().unwrap().entry_count(Some(&source_name(i))).unwrap();
+        assert_eq!(stored as usize, *count, "{file}");
+
+        let atom = publisher.atom(&format!("f{}", source_name(i))).unwrap().unwrap();
+        let parsed = feed_rs::parser::parse(&atom.body[..]).unwrap();
+        assert_eq!(parsed.entries.len(), *count, "{file}");
+        let titles: Vec<String> = parsed
+            .entries
+            .iter()
+            .map(|e| e.title.as_ref().unwrap().content.clone())
+            .collect();
+        assert!(titles.iter().any(|t| t == title), "{file}: {title:?} not in {titles:?}");
+        for e in &parsed.entries {
+            assert!(e.id.starts_with("urn:uuid:"), "{file}: {}", e.id);
+            for l in &e.links {
+                assert!(l.href.starts_with("http"), "{file}: relative link {}", l.href);
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refetch_with_same_etag_gets_304_and_writes_nothing() {
+    let file = "arminreiter__FeedReader/AtomTheVerge.xml";
+    let server = FeedServer::start(HashMap::from([(file.to_string(), corpus_file(file))])).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_for(dir.path(), &server, &[file], "");
+    let runner = open(&config);
+
+    let first = runner.run_all(&config.sources).await;
+    assert_eq!(first[0].counts.new, 10);
+    assert_eq!(server.full_responses(file), 1);
+    let changes_before = total_changes_of(&config);
+
+    let second = runner.run_all(&config.sources).await;
+    assert_eq!(second[0].outcome, Outcome::NotModified, "{}", second[0]);
+    assert_eq!(server.full_responses(file), 1, "the second fetch must not get a full body");
+    assert_eq!(server.not_modified_responses(file), 1);
+    let changes_after = total_changes_of(&config);
+    assert_eq!(changes_before.0, changes_after.0, "no entry written");
+    assert_eq!(changes_after.1, vec!["new", "not-modified"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changed_feed_updates_entries_in_place_and_unchanged_body_writes_no_entry() {
+    let path = "feed.xml";
+    let doc = |title: &str, etag: &str| Served {
+        body: format!(
+            "<rss version=\"2.0\"><channel><title>T</title>\
+             <item><guid>a</guid><title>{title}</title><link>http://example.org/a</link></item>\
+             <item><title>no guid</title><link>http://example.org/b</link></item>\
+             </channel></rss>"
+        )
+        .into(),
+        content_type: "application/rss+xml".into(),
+        etag: Some(etag.into()),
+    };
+    let server = FeedServer::start(HashMap::from([(path.to_string(), doc("First", "\"1\""))])).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_for(dir.path(), &server, &[path], "");
+    let runner = open(&config);
+    assert_eq!(runner.run_all(&config.sources).await[0].counts.new, 2);
+
+    // Same content, new ETag: a full body arrives but no entry changes.
+    server.set(path, doc("First", "\"2\""));
+    let r = runner.run_all(&config.sources).await;
+    assert_eq!(r[0].outcome, Outcome::Unchanged, "{}", r[0]);
+    assert_eq!(r[0].counts.unchanged, 2);
+
+    server.set(path, doc("First, revised", "\"3\""));
+    let r = runner.run_all(&config.sources).await;
+    assert_eq!(r[0].outcome, Outcome::Updated, "{}", r[0]);
+    assert_eq!((r[0].counts.new, r[0].counts.updated), (0, 1));
+    assert_eq!(runner.writer().lock().unwrap().entry_count(None).unwrap(), 2);
+}
+
+/// (entries rows, outcomes in the fetch log in order)
+fn total_changes_of(config: &Config) -> (i64, Vec<String>) {
+    let conn = rusqlite_conn(config);
+    let n: i64 = conn
+        .query_row("SELECT count(*) + coalesce(sum(last_changed), 0) FROM entries", [], |r| r.get(0))
+        .unwrap();
+    let mut stmt = conn.prepare("SELECT outcome FROM fetch_log ORDER BY id").unwrap();
+    let outcomes = stmt
+        .query_map([], |r| r.get::<_, String>(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    (n, outcomes)
+}
+
+fn rusqlite_conn(config: &Config) -> rusqlite::Connection {
+    rusqlite::Connection::open(&config.storage.database).unwrap()
+}
