@@ -152,14 +152,21 @@ fn register_sources(writer: &Arc<Mutex<Store>>, config: &Config) -> anyhow::Resu
 
 /// Next run per source from the store; a source never fetched (or overdue after downtime) is
 /// due now, once.
-fn initial_next_runs(writer: &Arc<Mutex<Store>>, config: &Config) -> HashMap<String, DateTime<Utc>> {
+fn initial_next_runs(
+    writer: &Arc<Mutex<Store>>,
+    config: &Config,
+) -> HashMap<String, DateTime<Utc>> {
     let w = writer.lock().expect("writer lock");
     let now = Utc::now();
     config
         .sources
         .iter()
         .map(|s| {
-            let stored = w.source_state(&s.name).ok().flatten().and_then(|st| st.next_run_at);
+            let stored = w
+                .source_state(&s.name)
+                .ok()
+                .flatten()
+                .and_then(|st| st.next_run_at);
             (s.name.clone(), stored.unwrap_or(now))
         })
         .collect()
@@ -189,7 +196,11 @@ fn reload(
 
 fn log_report(r: &SourceReport) {
     match &r.outcome {
-        Outcome::Error(e) => tracing::warn!(source = %r.source, error = %e, ms = r.duration_ms, next = %r.next_run_at, "fetch failed"),
-        o => tracing::info!(source = %r.source, outcome = o.label(), new = r.counts.new, updated = r.counts.updated, ms = r.duration_ms, next = %r.next_run_at, "fetched"),
+        Outcome::Error(e) => {
+            tracing::warn!(source = %r.source, error = %e, ms = r.duration_ms, next = %r.next_run_at, "fetch failed")
+        }
+        o => {
+            tracing::info!(source = %r.source, outcome = o.label(), new = r.counts.new, updated = r.counts.updated, ms = r.duration_ms, next = %r.next_run_at, "fetched")
+        }
     }
 }

@@ -191,8 +191,10 @@ pub async fn ingest_source(
 
 async fn record(writer: &Writer, name: &str, url: &str, rec: FetchRecord) {
     let (w, n, u) = (writer.clone(), name.to_string(), url.to_string());
-    let res = tokio::task::spawn_blocking(move || w.lock().expect("writer lock").record_fetch(&n, &u, &rec))
-        .await;
+    let res = tokio::task::spawn_blocking(move || {
+        w.lock().expect("writer lock").record_fetch(&n, &u, &rec)
+    })
+    .await;
     match res {
         Ok(Ok(())) => {}
         Ok(Err(e)) => tracing::error!(source = name, error = %e, "cannot record fetch"),

@@ -1,4 +1,28 @@
 //! wirefeed: fetch news feeds, clean them, merge wire copies, republish.
+//!
+//! The pipeline, one module per stage (each depends on [`model`] and nothing upstream):
+//!
+//! ```text
+//! config ─▶ schedule ─▶ fetch ─▶ parse ─▶ clean ─▶ store ─▶ publish ─▶ HTTP
+//! ```
+//!
+//! - [`config`]: the TOML file → typed, validated structs; every problem as `file:line:col`.
+//! - [`schedule`]: cron expressions (crontab 5-field or 6-field), per-source jitter.
+//! - [`fetch`]: one shared HTTP client; conditional GET, body cap, SSRF [`fetch::guard`];
+//!   `file://` sources. Returns bytes, never parses.
+//! - [`parse`]: bytes → [`model::ParsedFeed`] via feed-rs, after charset decoding
+//!   ([`parse::encoding`]) and dialect bridges and repairs ([`parse::legacy`]); stable guids.
+//! - [`clean`]: sanitised HTML (ammonia), absolute URLs, plain-text titles.
+//! - [`store`]: the only module with SQL (SQLite, WAL, migrations from `migrations/`).
+//! - [`publish`]: Atom rendering, render cache, the HTTP server ([`publish::server`]).
+//! - [`ingest`]: one source through fetch → parse → clean → store; [`runner`] runs many
+//!   under the global and per-host concurrency limits.
+//! - [`daemon`]: wires it all as tokio tasks; signals (SIGHUP reload, SIGTERM stop).
+//!
+//! Where is the ETag sent? [`fetch::Fetcher::fetch`]. Where are feeds cached?
+//! [`publish::Publisher`]. Where is an entry's identity decided? [`parse::stable_guid`] and
+//! the `UNIQUE (source_id, guid)` in `migrations/0001_initial.sql`.
+
 pub mod clean;
 pub mod config;
 pub mod daemon;

@@ -69,7 +69,9 @@ fn main() -> ExitCode {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Run => runtime().block_on(wirefeed::daemon::run(path)).map(|_| ExitCode::SUCCESS),
+        Command::Run => runtime()
+            .block_on(wirefeed::daemon::run(path))
+            .map(|_| ExitCode::SUCCESS),
         Command::Fetch { sources } => fetch(config, sources),
         Command::Render { feed, format: _ } => render(config, &feed),
     };
@@ -107,12 +109,24 @@ fn init_logging() {
 }
 
 fn fetch(config: Config, names: Vec<String>) -> anyhow::Result<ExitCode> {
-    let unknown: Vec<&String> = names.iter().filter(|n| config.source(n).is_none()).collect();
+    let unknown: Vec<&String> = names
+        .iter()
+        .filter(|n| config.source(n).is_none())
+        .collect();
     if !unknown.is_empty() {
         eprintln!(
             "wirefeed: unknown source(s): {} (known: {})",
-            unknown.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "),
-            config.sources.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ")
+            unknown
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            config
+                .sources
+                .iter()
+                .map(|s| s.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         );
         return Ok(ExitCode::from(2));
     }
@@ -136,7 +150,12 @@ fn render(config: Config, feed: &str) -> anyhow::Result<ExitCode> {
     if config.feed(feed).is_none() {
         eprintln!(
             "wirefeed: no feed named {feed:?} in the config (known: {})",
-            config.feeds.iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join(", ")
+            config
+                .feeds
+                .iter()
+                .map(|f| f.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         );
         return Ok(ExitCode::from(2));
     }

@@ -58,7 +58,12 @@ impl Runner {
     pub async fn run_source(&self, source: &SourceConfig) -> SourceReport {
         let host = self.host_semaphore(source);
         let _h = host.acquire_owned().await.expect("semaphore never closed");
-        let _g = self.global.clone().acquire_owned().await.expect("semaphore never closed");
+        let _g = self
+            .global
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("semaphore never closed");
         ingest_source(source, &self.fetcher, &self.writer, self.limits).await
     }
 

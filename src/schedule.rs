@@ -268,7 +268,14 @@ mod tests {
 
     #[test]
     fn bad_expressions_are_refused_with_a_reason() {
-        for expr in ["*/15 * * *", "61 * * * *", "0 9 * * 8", "banana", "@often", ""] {
+        for expr in [
+            "*/15 * * *",
+            "61 * * * *",
+            "0 9 * * 8",
+            "banana",
+            "@often",
+            "",
+        ] {
             let e = CronSchedule::parse(expr).unwrap_err();
             assert!(!e.reason.is_empty(), "{expr}");
         }

@@ -27,14 +27,25 @@ fn check_reports_unknown_key_and_bad_cron_with_lines_and_exits_2() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     let p = path.display();
-    assert!(err.contains(&format!("{p}:3:1: unknown key `server.listen_port`")), "{err}");
-    assert!(err.contains(&format!("{p}:8:12: invalid cron expression")), "{err}");
+    assert!(
+        err.contains(&format!("{p}:3:1: unknown key `server.listen_port`")),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("{p}:8:12: invalid cron expression")),
+        "{err}"
+    );
 }
 
 #[test]
 fn check_accepts_the_shipped_config() {
     let out = wirefeed(&["--config", "config/wirefeed.toml", "check"]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("ok"));
 }
 
@@ -56,18 +67,32 @@ fn fetch_reports_each_source_and_exits_0_even_when_one_fails() {
     .unwrap();
     let sources = vec![
         ("good".to_string(), format!("file://{}", feed.display())),
-        ("missing".to_string(), format!("file://{}/nope.xml", dir.path().display())),
-        ("private".to_string(), "http://10.255.255.1/feed".to_string()),
+        (
+            "missing".to_string(),
+            format!("file://{}/nope.xml", dir.path().display()),
+        ),
+        (
+            "private".to_string(),
+            "http://10.255.255.1/feed".to_string(),
+        ),
     ];
     let config = common::write_config(dir.path(), 1, &sources, "[[feeds]]\nname = \"all\"\n");
     let c = config.to_str().unwrap();
     let out = wirefeed(&["--config", c, "fetch"]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.len(), 3, "{stdout}");
     assert!(lines[0].starts_with("good\tnew\tnew=1"), "{stdout}");
-    assert!(lines[1].starts_with("missing\terror: ") && lines[1].contains("nope.xml"), "{stdout}");
+    assert!(
+        lines[1].starts_with("missing\terror: ") && lines[1].contains("nope.xml"),
+        "{stdout}"
+    );
     assert!(lines[2].starts_with("private\terror: refused"), "{stdout}");
 
     let again = wirefeed(&["--config", c, "fetch", "--source", "good"]);
@@ -78,8 +103,16 @@ fn fetch_reports_each_source_and_exits_0_even_when_one_fails() {
     let atom = String::from_utf8_lossy(&out.stdout);
     assert!(atom.contains("<title>One</title>"), "{atom}");
 
-    assert_eq!(wirefeed(&["--config", c, "render", "nope"]).status.code(), Some(2));
-    assert_eq!(wirefeed(&["--config", c, "fetch", "--source", "nope"]).status.code(), Some(2));
+    assert_eq!(
+        wirefeed(&["--config", c, "render", "nope"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(
+        wirefeed(&["--config", c, "fetch", "--source", "nope"])
+            .status
+            .code(),
+        Some(2)
+    );
 }
 
 /// Copies the shipped `config/` folder, moves it to a free port, drops its internet sources
@@ -90,7 +123,11 @@ fn run_on_the_shipped_config_serves_the_demo_feed_and_stops_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let cfg_dir = dir.path().join("config");
     std::fs::create_dir_all(cfg_dir.join("demo")).unwrap();
-    std::fs::copy("config/demo/wire-sample.xml", cfg_dir.join("demo/wire-sample.xml")).unwrap();
+    std::fs::copy(
+        "config/demo/wire-sample.xml",
+        cfg_dir.join("demo/wire-sample.xml"),
+    )
+    .unwrap();
     let port = common::free_port();
     let text = std::fs::read_to_string("config/wirefeed.toml")
         .unwrap()
@@ -98,7 +135,11 @@ fn run_on_the_shipped_config_serves_the_demo_feed_and_stops_cleanly() {
     let mut doc: toml_edit::DocumentMut = text.parse().unwrap();
     let sources = doc["sources"].as_array_of_tables_mut().unwrap();
     sources.retain(|t| t["url"].as_str().unwrap().starts_with("file:"));
-    assert_eq!(sources.len(), 1, "the shipped config has one local demo source");
+    assert_eq!(
+        sources.len(),
+        1,
+        "the shipped config has one local demo source"
+    );
     let text = doc.to_string();
     let config = cfg_dir.join("wirefeed.toml");
     std::fs::write(&config, text).unwrap();
@@ -113,7 +154,10 @@ fn run_on_the_shipped_config_serves_the_demo_feed_and_stops_cleanly() {
         let body = String::from_utf8_lossy(&out.stdout).to_string();
         body.contains("<entry>").then_some(body)
     });
-    assert!(body.contains("Harbour authority reopens northern port"), "{body}");
+    assert!(
+        body.contains("Harbour authority reopens northern port"),
+        "{body}"
+    );
     let status = daemon.stop();
     assert!(status.success(), "exit {status:?}\n{}", daemon.log());
     assert!(Path::new(&dir.path().join("wirefeed.db")).exists());

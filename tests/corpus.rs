@@ -28,7 +28,8 @@ fn corpus_files() -> Vec<String> {
                 continue;
             }
             let name = p.file_name().unwrap().to_string_lossy();
-            if name.ends_with(".serde.json") || name.starts_with("manifest.") || name == "README.md" {
+            if name.ends_with(".serde.json") || name.starts_with("manifest.") || name == "README.md"
+            {
                 continue;
             }
             out.push(p.strip_prefix(root).unwrap().to_string_lossy().into_owned());
@@ -74,7 +75,10 @@ async fn every_corpus_file_goes_through_fetch_and_parse_without_panic() {
             }
         }
     }
-    eprintln!("corpus: {parsed} of {} parsed, {entries} entries", files.len());
+    eprintln!(
+        "corpus: {parsed} of {} parsed, {entries} entries",
+        files.len()
+    );
     for (kind, fs) in &failures {
         eprintln!("  {} × {kind}", fs.len());
         for f in fs {
@@ -85,9 +89,17 @@ async fn every_corpus_file_goes_through_fetch_and_parse_without_panic() {
     let store = Store::open_reader(&config.storage.database).unwrap();
     for (r, s) in reports.iter().zip(&config.sources) {
         let st = store.source_state(&s.name).unwrap().unwrap();
-        assert_eq!(st.last_outcome.as_deref(), Some(r.outcome.label()), "{}", s.name);
+        assert_eq!(
+            st.last_outcome.as_deref(),
+            Some(r.outcome.label()),
+            "{}",
+            s.name
+        );
     }
-    assert!(parsed >= PARSE_FLOOR, "only {parsed} parsed; floor is {PARSE_FLOOR}");
+    assert!(
+        parsed >= PARSE_FLOOR,
+        "only {parsed} parsed; floor is {PARSE_FLOOR}"
+    );
 }
 
 fn urlencode(path: &str) -> String {

@@ -19,7 +19,14 @@ const FILES: &[&str] = &[
 
 /// (title, link) of every entry the daemon serves, read back with feed-rs.
 async fn served_entries(url: &str) -> BTreeSet<(String, String)> {
-    let body = common::client().get(url).send().await.unwrap().bytes().await.unwrap();
+    let body = common::client()
+        .get(url)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
     let feed = feed_rs::parser::parse(&body[..]).unwrap();
     feed.entries
         .iter()
@@ -34,7 +41,10 @@ async fn served_entries(url: &str) -> BTreeSet<(String, String)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn feedparser_and_newsboat_read_every_entry() {
-    let served: HashMap<_, _> = FILES.iter().map(|f| (f.to_string(), corpus_file(f))).collect();
+    let served: HashMap<_, _> = FILES
+        .iter()
+        .map(|f| (f.to_string(), corpus_file(f)))
+        .collect();
     let server = FeedServer::start(served).await;
     let dir = tempfile::tempdir().unwrap();
     let port = common::free_port();
@@ -60,7 +70,12 @@ async fn feedparser_and_newsboat_read_every_entry() {
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    assert_eq!(entries.len(), expected_count, "daemon log:\n{}", daemon.log());
+    assert_eq!(
+        entries.len(),
+        expected_count,
+        "daemon log:\n{}",
+        daemon.log()
+    );
 
     // feedparser
     let script = r#"
@@ -86,7 +101,12 @@ print(json.dumps({"bozo": int(d.bozo), "error": str(d.get("bozo_exception", ""))
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| (e[0].as_str().unwrap().to_string(), e[1].as_str().unwrap().to_string()))
+        .map(|e| {
+            (
+                e[0].as_str().unwrap().to_string(),
+                e[1].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
     assert_eq!(fp, entries, "feedparser saw different entries");
 
@@ -116,17 +136,29 @@ print(json.dumps({"bozo": int(d.bozo), "error": str(d.get("bozo_exception", ""))
         String::from_utf8_lossy(&out.stderr)
     );
     let conn = rusqlite::Connection::open(&cache).unwrap();
-    let mut stmt = conn.prepare("SELECT title, url FROM rss_item WHERE feedurl = ?1").unwrap();
+    let mut stmt = conn
+        .prepare("SELECT title, url FROM rss_item WHERE feedurl = ?1")
+        .unwrap();
     let nb: BTreeSet<(String, String)> = stmt
         .query_map([&feed_url], |r| Ok((r.get(0)?, r.get(1)?)))
         .unwrap()
         .map(Result::unwrap)
         .collect();
-    assert_eq!(nb.len(), expected_count, "newsboat stored {} entries", nb.len());
+    assert_eq!(
+        nb.len(),
+        expected_count,
+        "newsboat stored {} entries",
+        nb.len()
+    );
     // newsboat shows titles as text; compare with whitespace normalised.
     let norm = |s: &BTreeSet<(String, String)>| -> BTreeSet<(String, String)> {
         s.iter()
-            .map(|(t, l)| (t.split_whitespace().collect::<Vec<_>>().join(" "), l.clone()))
+            .map(|(t, l)| {
+                (
+                    t.split_whitespace().collect::<Vec<_>>().join(" "),
+                    l.clone(),
+                )
+            })
             .collect()
     };
     assert_eq!(norm(&nb), norm(&entries), "newsboat saw different entries");

@@ -15,17 +15,57 @@ use wirefeed::store::Store;
 
 /// (corpus file, entries it holds, one title that must come through intact)
 const FORMATS: &[(&str, usize, &str)] = &[
-    ("arminreiter__FeedReader/Rss091Stadtfeuerwehr.xml", 15, "[19.08.2018 - 07:08 Uhr] Brandmeldeanlagenalarm"),
+    (
+        "arminreiter__FeedReader/Rss091Stadtfeuerwehr.xml",
+        15,
+        "[19.08.2018 - 07:08 Uhr] Brandmeldeanlagenalarm",
+    ),
     ("rust-syndication__rss/rss090.xml", 5, "New Status Updates"),
-    ("newsboat__newsboat/rss_094_with_bracket_author.xml", 3, "This one has an author name with an email in brackets"),
-    ("arminreiter__FeedReader/Rss10Minutos20.xml", 15, "Obama le recuerda a Trump que Putin \"no es de nuestro equipo\""),
-    ("Ranchero-Software__NetNewsWire/489.rss", 10, "Hodl Hodl closes funding round"),
-    ("rometools__rome/atom_0.3.xml", 2, "atom_0.3.feed.entry[1].title"),
-    ("arminreiter__FeedReader/AtomTheVerge.xml", 10, "The Verge Awards at CES 2017: Hi, Alexa"),
-    ("feedbin__feedbin/feed.json", 11, "Special #2 - Brent Simmons"),
-    ("Ranchero-Software__NetNewsWire/3960.json", 20, "„Sabine“ am Flughafen Amsterdam"),
-    ("danmactough__node-feedparser/iconv.xml", 10, "В Бузулуке главные стройплощадки – детсад и Ледовый дворец"),
-    ("arminreiter__FeedReader/Rss20ISO88591Intranet30.xml", 30, "SVART MÅNAD - DÖDSOLYCKA i Vetlanda"),
+    (
+        "newsboat__newsboat/rss_094_with_bracket_author.xml",
+        3,
+        "This one has an author name with an email in brackets",
+    ),
+    (
+        "arminreiter__FeedReader/Rss10Minutos20.xml",
+        15,
+        "Obama le recuerda a Trump que Putin \"no es de nuestro equipo\"",
+    ),
+    (
+        "Ranchero-Software__NetNewsWire/489.rss",
+        10,
+        "Hodl Hodl closes funding round",
+    ),
+    (
+        "rometools__rome/atom_0.3.xml",
+        2,
+        "atom_0.3.feed.entry[1].title",
+    ),
+    (
+        "arminreiter__FeedReader/AtomTheVerge.xml",
+        10,
+        "The Verge Awards at CES 2017: Hi, Alexa",
+    ),
+    (
+        "feedbin__feedbin/feed.json",
+        11,
+        "Special #2 - Brent Simmons",
+    ),
+    (
+        "Ranchero-Software__NetNewsWire/3960.json",
+        20,
+        "„Sabine“ am Flughafen Amsterdam",
+    ),
+    (
+        "danmactough__node-feedparser/iconv.xml",
+        10,
+        "В Бузулуке главные стройплощадки – детсад и Ледовый дворец",
+    ),
+    (
+        "arminreiter__FeedReader/Rss20ISO88591Intranet30.xml",
+        30,
+        "SVART MÅNAD - DÖDSOLYCKA i Vetlanda",
+    ),
 ];
 
 fn source_name(i: usize) -> String {
@@ -58,7 +98,9 @@ async fn every_format_is_fetched_stored_and_republished_as_atom() {
     let mut feeds = String::new();
     for i in 0..FORMATS.len() {
         let n = source_name(i);
-        feeds.push_str(&format!("[[feeds]]\nname = \"f{n}\"\nsources = [\"{n}\"]\n\n"));
+        feeds.push_str(&format!(
+            "[[feeds]]\nname = \"f{n}\"\nsources = [\"{n}\"]\n\n"
+        ));
     }
     let names: Vec<&str> = FORMATS.iter().map(|f| f.0).collect();
     let config = config_for(dir.path(), &server, &names, &feeds);
@@ -70,10 +112,18 @@ async fn every_format_is_fetched_stored_and_republished_as_atom() {
         let r = &reports[i];
         assert_eq!(r.outcome, Outcome::New, "{file}: {r}");
         assert_eq!(r.counts.new, *count, "{file}: {r}");
-        let stored = runner.writer().lock().unwrap().entry_count(Some(&source_name(i))).unwrap();
+        let stored = runner
+            .writer()
+            .lock()
+            .unwrap()
+            .entry_count(Some(&source_name(i)))
+            .unwrap();
         assert_eq!(stored as usize, *count, "{file}");
 
-        let atom = publisher.atom(&format!("f{}", source_name(i))).unwrap().unwrap();
+        let atom = publisher
+            .atom(&format!("f{}", source_name(i)))
+            .unwrap()
+            .unwrap();
         let parsed = feed_rs::parser::parse(&atom.body[..]).unwrap();
         assert_eq!(parsed.entries.len(), *count, "{file}");
         let titles: Vec<String> = parsed
@@ -81,11 +131,18 @@ async fn every_format_is_fetched_stored_and_republished_as_atom() {
             .iter()
             .map(|e| e.title.as_ref().unwrap().content.clone())
             .collect();
-        assert!(titles.iter().any(|t| t == title), "{file}: {title:?} not in {titles:?}");
+        assert!(
+            titles.iter().any(|t| t == title),
+            "{file}: {title:?} not in {titles:?}"
+        );
         for e in &parsed.entries {
             assert!(e.id.starts_with("urn:uuid:"), "{file}: {}", e.id);
             for l in &e.links {
-                assert!(l.href.starts_with("http"), "{file}: relative link {}", l.href);
+                assert!(
+                    l.href.starts_with("http"),
+                    "{file}: relative link {}",
+                    l.href
+                );
             }
         }
     }
@@ -106,7 +163,11 @@ async fn refetch_with_same_etag_gets_304_and_writes_nothing() {
 
     let second = runner.run_all(&config.sources).await;
     assert_eq!(second[0].outcome, Outcome::NotModified, "{}", second[0]);
-    assert_eq!(server.full_responses(file), 1, "the second fetch must not get a full body");
+    assert_eq!(
+        server.full_responses(file),
+        1,
+        "the second fetch must not get a full body"
+    );
     assert_eq!(server.not_modified_responses(file), 1);
     let changes_after = total_changes_of(&config);
     assert_eq!(changes_before.0, changes_after.0, "no entry written");
@@ -127,7 +188,8 @@ async fn changed_feed_updates_entries_in_place_and_unchanged_body_writes_no_entr
         content_type: "application/rss+xml".into(),
         etag: Some(etag.into()),
     };
-    let server = FeedServer::start(HashMap::from([(path.to_string(), doc("First", "\"1\""))])).await;
+    let server =
+        FeedServer::start(HashMap::from([(path.to_string(), doc("First", "\"1\""))])).await;
     let dir = tempfile::tempdir().unwrap();
     let config = config_for(dir.path(), &server, &[path], "");
     let runner = open(&config);
@@ -143,16 +205,25 @@ async fn changed_feed_updates_entries_in_place_and_unchanged_body_writes_no_entr
     let r = runner.run_all(&config.sources).await;
     assert_eq!(r[0].outcome, Outcome::Updated, "{}", r[0]);
     assert_eq!((r[0].counts.new, r[0].counts.updated), (0, 1));
-    assert_eq!(runner.writer().lock().unwrap().entry_count(None).unwrap(), 2);
+    assert_eq!(
+        runner.writer().lock().unwrap().entry_count(None).unwrap(),
+        2
+    );
 }
 
 /// (entries rows, outcomes in the fetch log in order)
 fn total_changes_of(config: &Config) -> (i64, Vec<String>) {
     let conn = rusqlite_conn(config);
     let n: i64 = conn
-        .query_row("SELECT count(*) + coalesce(sum(last_changed), 0) FROM entries", [], |r| r.get(0))
+        .query_row(
+            "SELECT count(*) + coalesce(sum(last_changed), 0) FROM entries",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
-    let mut stmt = conn.prepare("SELECT outcome FROM fetch_log ORDER BY id").unwrap();
+    let mut stmt = conn
+        .prepare("SELECT outcome FROM fetch_log ORDER BY id")
+        .unwrap();
     let outcomes = stmt
         .query_map([], |r| r.get::<_, String>(0))
         .unwrap()

@@ -29,14 +29,22 @@ pub fn clean_entry(raw: &RawEntry, feed_url: &Url) -> CleanEntry {
     let mut title = html_to_text(&raw.title);
     if title.is_empty() {
         // Atom requires a title; a headline-less item gets its first words instead.
-        let body = raw.summary.as_deref().or(raw.content.as_deref()).unwrap_or("");
+        let body = raw
+            .summary
+            .as_deref()
+            .or(raw.content.as_deref())
+            .unwrap_or("");
         title = first_words(&html_to_text(body), 12);
     }
     CleanEntry {
         guid: raw.guid.clone(),
         link: link.map(String::from),
         title,
-        author: raw.author.as_deref().map(html_to_text).filter(|a| !a.is_empty()),
+        author: raw
+            .author
+            .as_deref()
+            .map(html_to_text)
+            .filter(|a| !a.is_empty()),
         summary: html(&raw.summary),
         content: html(&raw.content),
         categories: raw
@@ -69,12 +77,17 @@ mod tests {
             guid: "g".into(),
             link: Some("/world/story-1".into()),
             title: "Quakes &amp; <b>floods</b>".into(),
-            summary: Some(r#"<p>See <a href="../photos">photos</a><script>alert(1)</script></p>"#.into()),
+            summary: Some(
+                r#"<p>See <a href="../photos">photos</a><script>alert(1)</script></p>"#.into(),
+            ),
             ..Default::default()
         };
         let feed = Url::parse("https://news.example/rss/world.xml").unwrap();
         let c = clean_entry(&raw, &feed);
-        assert_eq!(c.link.as_deref(), Some("https://news.example/world/story-1"));
+        assert_eq!(
+            c.link.as_deref(),
+            Some("https://news.example/world/story-1")
+        );
         assert_eq!(c.title, "Quakes & floods");
         let s = c.summary.unwrap();
         assert!(s.contains(r#"href="https://news.example/photos""#), "{s}");
@@ -85,11 +98,17 @@ mod tests {
     fn untitled_entries_get_their_first_words() {
         let raw = RawEntry {
             guid: "g".into(),
-            summary: Some("<p>One two three four five six seven eight nine ten eleven twelve thirteen</p>".into()),
+            summary: Some(
+                "<p>One two three four five six seven eight nine ten eleven twelve thirteen</p>"
+                    .into(),
+            ),
             ..Default::default()
         };
         let c = clean_entry(&raw, &Url::parse("https://x.example/").unwrap());
-        assert_eq!(c.title, "One two three four five six seven eight nine ten eleven twelve…");
+        assert_eq!(
+            c.title,
+            "One two three four five six seven eight nine ten eleven twelve…"
+        );
     }
 
     #[test]
@@ -100,6 +119,9 @@ mod tests {
             title: "t".into(),
             ..Default::default()
         };
-        assert_eq!(clean_entry(&raw, &Url::parse("https://x.example/").unwrap()).link, None);
+        assert_eq!(
+            clean_entry(&raw, &Url::parse("https://x.example/").unwrap()).link,
+            None
+        );
     }
 }

@@ -10,17 +10,67 @@ use ammonia::{Builder, UrlRelative};
 use url::Url;
 
 const TAGS: &[&str] = &[
-    "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "dd", "del", "dfn", "div",
-    "dl", "dt", "em", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i",
-    "img", "ins", "kbd", "li", "mark", "ol", "p", "pre", "q", "s", "small", "span", "strong",
-    "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "time", "tr", "u", "ul",
+    "a",
+    "abbr",
+    "b",
+    "blockquote",
+    "br",
+    "caption",
+    "cite",
+    "code",
+    "dd",
+    "del",
+    "dfn",
+    "div",
+    "dl",
+    "dt",
+    "em",
+    "figcaption",
+    "figure",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "i",
+    "img",
+    "ins",
+    "kbd",
+    "li",
+    "mark",
+    "ol",
+    "p",
+    "pre",
+    "q",
+    "s",
+    "small",
+    "span",
+    "strong",
+    "sub",
+    "sup",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "time",
+    "tr",
+    "u",
+    "ul",
 ];
 
 /// Sanitises `html`, making every URL absolute against `base`.
 pub fn sanitize_html(html: &str, base: &Url) -> String {
     let mut b = Builder::default();
     b.tags(TAGS.iter().copied().collect())
-        .clean_content_tags(["script", "style", "noscript", "template"].into_iter().collect())
+        .clean_content_tags(
+            ["script", "style", "noscript", "template"]
+                .into_iter()
+                .collect(),
+        )
         .generic_attributes(["lang", "dir", "title"].into_iter().collect())
         .tag_attributes(
             [
@@ -91,7 +141,20 @@ mod tests {
         ];
         for a in attacks {
             let out = sanitize_html(a, &base()).to_ascii_lowercase();
-            for bad in ["<script", "onerror", "javascript:", "data:", "<iframe", "style=", "<form", "<meta", "<base", "<object", "<embed", "<svg"] {
+            for bad in [
+                "<script",
+                "onerror",
+                "javascript:",
+                "data:",
+                "<iframe",
+                "style=",
+                "<form",
+                "<meta",
+                "<base",
+                "<object",
+                "<embed",
+                "<svg",
+            ] {
                 assert!(!out.contains(bad), "{a} -> {out}");
             }
         }
@@ -99,7 +162,10 @@ mod tests {
 
     #[test]
     fn links_get_rel_and_absolute_urls() {
-        let out = sanitize_html("<a href=\"../c\">c</a><img src=\"/i.png\" alt=\"i\">", &base());
+        let out = sanitize_html(
+            "<a href=\"../c\">c</a><img src=\"/i.png\" alt=\"i\">",
+            &base(),
+        );
         assert_eq!(
             out,
             "<a href=\"https://news.example/c\" rel=\"noopener noreferrer\">c</a><img src=\"https://news.example/i.png\" alt=\"i\">"
@@ -108,7 +174,10 @@ mod tests {
 
     #[test]
     fn text_extraction_decodes_entities() {
-        assert_eq!(html_to_text("Tom &amp; <i>Jerry</i>\n  &lt;3"), "Tom & Jerry <3");
+        assert_eq!(
+            html_to_text("Tom &amp; <i>Jerry</i>\n  &lt;3"),
+            "Tom & Jerry <3"
+        );
         assert_eq!(html_to_text("plain  words"), "plain words");
     }
 }

@@ -45,7 +45,10 @@ pub enum ConfigError {
 }
 
 fn render(d: &[Diagnostic]) -> String {
-    d.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n")
+    d.iter()
+        .map(|d| d.to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 impl ConfigError {
@@ -84,7 +87,7 @@ impl<'a> Locator<'a> {
         }
     }
 
-    pub(super) fn from_toml_error(&self, e: &toml::de::Error) -> Diagnostic {
+    pub(super) fn toml_error(&self, e: &toml::de::Error) -> Diagnostic {
         let msg = e.message().trim().to_string();
         self.at(e.span(), msg)
     }

@@ -94,12 +94,13 @@ impl Config {
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         let loc = Locator::new(path, text);
         let table = toml::de::DeTable::parse(text)
-            .map_err(|e| ConfigError::Invalid(vec![loc.from_toml_error(&e)]))?;
+            .map_err(|e| ConfigError::Invalid(vec![loc.toml_error(&e)]))?;
         let mut problems = Vec::new();
         let mut unknown = Vec::new();
         let de = toml::de::Deserializer::from(table.clone());
-        let raw: raw::RawConfig = serde_ignored::deserialize(de, |p| unknown.push(p.to_string()))
-            .map_err(|e| ConfigError::Invalid(vec![loc.from_toml_error(&e)]))?;
+        let raw: raw::RawConfig =
+            serde_ignored::deserialize(de, |p| unknown.push(p.to_string()))
+                .map_err(|e| ConfigError::Invalid(vec![loc.toml_error(&e)]))?;
         for key in unknown {
             let span = diagnostics::span_of_key(table.get_ref(), &key);
             problems.push(loc.at(span, format!("unknown key `{key}`")));
@@ -193,7 +194,10 @@ fn parse_duration(s: &Spanned<String>, loc: &Locator, problems: &mut Vec<Diagnos
         Err(e) => {
             problems.push(loc.at(
                 Some(s.span()),
-                format!("invalid duration {:?}: {e} (try \"30s\" or \"2m\")", s.get_ref()),
+                format!(
+                    "invalid duration {:?}: {e} (try \"30s\" or \"2m\")",
+                    s.get_ref()
+                ),
             ));
             Duration::from_secs(1)
         }
@@ -216,7 +220,11 @@ fn parse_size(s: &Spanned<String>, loc: &Locator, problems: &mut Vec<Diagnostic>
     }
 }
 
-fn parse_cron(s: &Spanned<String>, loc: &Locator, problems: &mut Vec<Diagnostic>) -> Option<CronSchedule> {
+fn parse_cron(
+    s: &Spanned<String>,
+    loc: &Locator,
+    problems: &mut Vec<Diagnostic>,
+) -> Option<CronSchedule> {
     match CronSchedule::parse(s.get_ref()) {
         Ok(c) => Some(c),
         Err(e) => {

@@ -9,11 +9,11 @@ use serde::Deserialize;
 use toml::Spanned;
 use url::Url;
 
+use super::diagnostics::{Diagnostic, Locator};
 use super::{
     Config, FeedConfig, FetchConfig, ServerConfig, SourceConfig, StorageConfig, check_unique,
     parse_cron, parse_duration, parse_size, parse_source_url,
 };
-use super::diagnostics::{Diagnostic, Locator};
 use crate::schedule::CronSchedule;
 
 #[derive(Deserialize, Default)]
@@ -114,7 +114,11 @@ fn default_limit() -> Spanned<usize> {
 /// Spans of defaults are empty; report those at the top of the file rather than nowhere.
 fn span_of<T>(s: &Spanned<T>) -> Option<std::ops::Range<usize>> {
     let r = s.span();
-    if r.is_empty() && r.start == 0 { None } else { Some(r) }
+    if r.is_empty() && r.start == 0 {
+        None
+    } else {
+        Some(r)
+    }
 }
 
 impl RawConfig {
@@ -179,7 +183,12 @@ impl RawConfig {
             allow_hosts: f.allow_hosts.clone(),
         };
 
-        check_unique(self.sources.iter().map(|s| &s.name), "source", loc, problems);
+        check_unique(
+            self.sources.iter().map(|s| &s.name),
+            "source",
+            loc,
+            problems,
+        );
         let sources: Vec<SourceConfig> = self
             .sources
             .iter()
@@ -260,7 +269,11 @@ fn resolve_feed_sources(
             if matching.is_empty() {
                 problems.push(loc.at(
                     span_of(t),
-                    format!("feed {:?}: no source has tag {:?}", feed.name.get_ref(), t.get_ref()),
+                    format!(
+                        "feed {:?}: no source has tag {:?}",
+                        feed.name.get_ref(),
+                        t.get_ref()
+                    ),
                 ));
             }
             for s in matching {

@@ -45,13 +45,19 @@ name = "all"
 fn a_good_file_gets_defaults_and_resolved_references() {
     let c = parse(GOOD).unwrap();
     assert_eq!(c.server.base_url.as_str(), "http://news.example.org/wire/");
-    assert_eq!(c.storage.database, PathBuf::from("/etc/wirefeed/wirefeed.db"));
+    assert_eq!(
+        c.storage.database,
+        PathBuf::from("/etc/wirefeed/wirefeed.db")
+    );
     assert_eq!(c.fetch.timeout, Duration::from_secs(30));
     assert_eq!(c.fetch.max_body, 16 * 1024 * 1024);
     assert_eq!(c.fetch.concurrency, 32);
     assert_eq!(c.sources[0].schedule.as_str(), "*/10 * * * *");
     assert_eq!(c.sources[1].schedule.as_str(), "0 */2 * * *");
-    assert_eq!(c.sources[1].url.as_str(), "file:///etc/wirefeed/feeds/two.xml");
+    assert_eq!(
+        c.sources[1].url.as_str(),
+        "file:///etc/wirefeed/feeds/two.xml"
+    );
     assert_eq!(c.feed("world").unwrap().sources, vec!["one"]);
     assert_eq!(c.feed("all").unwrap().sources, vec!["one", "two"]);
     assert_eq!(c.feed("all").unwrap().limit, 100);
@@ -69,15 +75,24 @@ fn unknown_key_and_bad_cron_are_both_reported_with_lines() {
     let text = "[fetch]\nschedul = \"*/5 * * * *\"\n\n[[sources]]\nname = \"a\"\nurl = \"https://a.example/\"\nschedule = \"every tuesday\"\n";
     let p = problems(text);
     assert_eq!(p.len(), 2, "{p:?}");
-    assert!(p[0].starts_with("/etc/wirefeed/test.toml:2:1: unknown key `fetch.schedul`"), "{p:?}");
-    assert!(p[1].starts_with("/etc/wirefeed/test.toml:7:12: invalid cron expression"), "{p:?}");
+    assert!(
+        p[0].starts_with("/etc/wirefeed/test.toml:2:1: unknown key `fetch.schedul`"),
+        "{p:?}"
+    );
+    assert!(
+        p[1].starts_with("/etc/wirefeed/test.toml:7:12: invalid cron expression"),
+        "{p:?}"
+    );
 }
 
 #[test]
 fn unknown_keys_inside_array_tables_are_located() {
     let text = "[[sources]]\nname = \"a\"\nurl = \"https://a.example/\"\n\n[[sources]]\nname = \"b\"\nurl = \"https://b.example/\"\ncolour = \"red\"\n";
     let p = problems(text);
-    assert_eq!(p, vec!["/etc/wirefeed/test.toml:8:1: unknown key `sources.1.colour`"]);
+    assert_eq!(
+        p,
+        vec!["/etc/wirefeed/test.toml:8:1: unknown key `sources.1.colour`"]
+    );
 }
 
 #[test]
@@ -100,7 +115,10 @@ sources = ["a", "zzz"]
     assert!(p.contains(":6:8: duplicate source name \"a\""), "{p}");
     assert!(p.contains(":7:7: unsupported URL scheme \"ftp\""), "{p}");
     assert!(p.contains(":10:7: invalid URL \"not a url\""), "{p}");
-    assert!(p.contains(":13:17: feed \"f\" names unknown source \"zzz\""), "{p}");
+    assert!(
+        p.contains(":13:17: feed \"f\" names unknown source \"zzz\""),
+        "{p}"
+    );
 }
 
 #[test]

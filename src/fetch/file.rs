@@ -44,7 +44,10 @@ pub(super) async fn fetch_file(
         return Err(FetchError::TooLarge { limit: max_body });
     }
     let mut buf = Vec::with_capacity(meta.len() as usize);
-    f.take(max_body + 1).read_to_end(&mut buf).await.map_err(io)?;
+    f.take(max_body + 1)
+        .read_to_end(&mut buf)
+        .await
+        .map_err(io)?;
     if buf.len() as u64 > max_body {
         return Err(FetchError::TooLarge { limit: max_body });
     }

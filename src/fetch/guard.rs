@@ -22,7 +22,9 @@ pub struct GuardPolicy {
 
 /// A refused connection target.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("refused to connect to {target}: {why} address (set [fetch] allow_private or allow_hosts to permit)")]
+#[error(
+    "refused to connect to {target}: {why} address (set [fetch] allow_private or allow_hosts to permit)"
+)]
 pub struct Refused {
     pub target: String,
     pub why: &'static str,
@@ -131,9 +133,8 @@ impl Resolve for GuardedResolver {
         let policy = self.policy.clone();
         Box::pin(async move {
             let host = name.as_str().to_string();
-            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
-                .await?
-                .collect();
+            let addrs: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             if policy.host_allowed(&host) {
                 return Ok(Box::new(addrs.into_iter()) as Addrs);
             }
@@ -153,7 +154,8 @@ impl Resolve for GuardedResolver {
                 return Err(Box::new(Refused {
                     target: host,
                     why: refused.unwrap_or("private"),
-                }) as Box<dyn std::error::Error + Send + Sync>);
+                })
+                    as Box<dyn std::error::Error + Send + Sync>);
             }
             Ok(Box::new(allowed.into_iter()) as Addrs)
         })
@@ -167,9 +169,24 @@ mod tests {
     #[test]
     fn private_and_special_addresses_are_refused() {
         for ip in [
-            "127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "0.0.0.0",
-            "224.0.0.1", "255.255.255.255", "100.64.0.1", "::1", "::", "fc00::1", "fd12::1",
-            "fe80::1", "ff02::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1", "64:ff9b::a00:1",
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "0.0.0.0",
+            "224.0.0.1",
+            "255.255.255.255",
+            "100.64.0.1",
+            "::1",
+            "::",
+            "fc00::1",
+            "fd12::1",
+            "fe80::1",
+            "ff02::1",
+            "::ffff:127.0.0.1",
+            "::ffff:10.0.0.1",
+            "64:ff9b::a00:1",
         ] {
             let ip: IpAddr = ip.parse().unwrap();
             assert!(forbidden_reason(ip).is_some(), "{ip} should be refused");
@@ -178,7 +195,12 @@ mod tests {
 
     #[test]
     fn public_addresses_pass() {
-        for ip in ["93.184.216.34", "8.8.8.8", "2606:4700::1111", "64:ff9b::808:808"] {
+        for ip in [
+            "93.184.216.34",
+            "8.8.8.8",
+            "2606:4700::1111",
+            "64:ff9b::808:808",
+        ] {
             let ip: IpAddr = ip.parse().unwrap();
             assert_eq!(forbidden_reason(ip), None, "{ip}");
         }
@@ -189,18 +211,33 @@ mod tests {
         let strict = GuardPolicy::default();
         let u = Url::parse("http://127.0.0.1:8080/feed").unwrap();
         assert!(strict.check_url(&u).is_err());
-        assert!(strict.check_url(&Url::parse("http://[::1]/").unwrap()).is_err());
-        assert!(strict.check_url(&Url::parse("https://example.org/").unwrap()).is_ok());
+        assert!(
+            strict
+                .check_url(&Url::parse("http://[::1]/").unwrap())
+                .is_err()
+        );
+        assert!(
+            strict
+                .check_url(&Url::parse("https://example.org/").unwrap())
+                .is_ok()
+        );
         let allowed = GuardPolicy {
             allow_hosts: vec!["127.0.0.1".into()],
             ..Default::default()
         };
         assert!(allowed.check_url(&u).is_ok());
-        assert!(allowed.check_url(&Url::parse("http://127.0.0.2/").unwrap()).is_err());
+        assert!(
+            allowed
+                .check_url(&Url::parse("http://127.0.0.2/").unwrap())
+                .is_err()
+        );
         let open = GuardPolicy {
             allow_private: true,
             ..Default::default()
         };
-        assert!(open.check_url(&Url::parse("http://10.0.0.1/").unwrap()).is_ok());
+        assert!(
+            open.check_url(&Url::parse("http://10.0.0.1/").unwrap())
+                .is_ok()
+        );
     }
 }

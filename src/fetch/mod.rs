@@ -78,7 +78,9 @@ pub struct Body {
 #[derive(Debug, Clone)]
 pub enum Fetched {
     /// 304: what we have is current. Carries refreshed validators, if the server sent any.
-    NotModified { validators: Validators },
+    NotModified {
+        validators: Validators,
+    },
     Body(Body),
 }
 
@@ -318,15 +320,24 @@ mod tests {
         enc.write_all(&vec![b'a'; 10_000]).unwrap();
         let gz = Bytes::from(enc.finish().unwrap());
         assert_eq!(gunzip_if_gzipped(gz.clone(), 10_000).unwrap().len(), 10_000);
-        assert!(matches!(gunzip_if_gzipped(gz, 9_999), Err(FetchError::TooLarge { .. })));
+        assert!(matches!(
+            gunzip_if_gzipped(gz, 9_999),
+            Err(FetchError::TooLarge { .. })
+        ));
         let plain = Bytes::from_static(b"<rss/>");
         assert_eq!(gunzip_if_gzipped(plain.clone(), 10).unwrap(), plain);
     }
 
     #[test]
     fn charset_is_read_from_content_type() {
-        assert_eq!(charset_of("text/xml; charset=ISO-8859-1").as_deref(), Some("ISO-8859-1"));
-        assert_eq!(charset_of("application/rss+xml;charset=\"utf-8\"").as_deref(), Some("utf-8"));
+        assert_eq!(
+            charset_of("text/xml; charset=ISO-8859-1").as_deref(),
+            Some("ISO-8859-1")
+        );
+        assert_eq!(
+            charset_of("application/rss+xml;charset=\"utf-8\"").as_deref(),
+            Some("utf-8")
+        );
         assert_eq!(charset_of("application/rss+xml"), None);
     }
 }

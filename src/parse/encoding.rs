@@ -70,7 +70,9 @@ fn declared_encoding(bytes: &[u8]) -> Option<String> {
     let end = head.windows(2).position(|w| w == b"?>")?;
     let decl = std::str::from_utf8(&head[..end]).ok()?;
     let pos = decl.find("encoding")?;
-    let rest = decl[pos + "encoding".len()..].trim_start().strip_prefix('=')?;
+    let rest = decl[pos + "encoding".len()..]
+        .trim_start()
+        .strip_prefix('=')?;
     let rest = rest.trim_start();
     let quote = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
     let value = &rest[1..];
@@ -110,15 +112,24 @@ mod tests {
 
     #[test]
     fn the_declaration_wins_over_http_charset() {
-        let d = decode("<?xml version='1.0' encoding='utf-8'?><rss>café</rss>".as_bytes(), Some("iso-8859-1"));
+        let d = decode(
+            "<?xml version='1.0' encoding='utf-8'?><rss>café</rss>".as_bytes(),
+            Some("iso-8859-1"),
+        );
         assert_eq!(d.text, "<rss>café</rss>");
     }
 
     #[test]
     fn koi8r_and_windows1252_decode() {
-        let d = decode(b"<?xml version=\"1.0\" encoding=\"KOI8-R\"?><t>\xf0\xd2\xc9\xd7\xc5\xd4</t>", None);
+        let d = decode(
+            b"<?xml version=\"1.0\" encoding=\"KOI8-R\"?><t>\xf0\xd2\xc9\xd7\xc5\xd4</t>",
+            None,
+        );
         assert_eq!(d.text, "<t>Привет</t>");
-        let d = decode(b"<?xml version=\"1.0\" encoding=\"windows-1252\"?><t>\x93hi\x94</t>", None);
+        let d = decode(
+            b"<?xml version=\"1.0\" encoding=\"windows-1252\"?><t>\x93hi\x94</t>",
+            None,
+        );
         assert_eq!(d.text, "<t>\u{201c}hi\u{201d}</t>");
     }
 

@@ -43,7 +43,11 @@ pub fn repair(text: &str) -> Cow<'_, str> {
         out.push_str(&rest[..i]);
         rest = &rest[i..];
         if rest.starts_with("<![CDATA[") || rest.starts_with("<!--") {
-            let close = if rest.starts_with("<!--") { "-->" } else { "]]>" };
+            let close = if rest.starts_with("<!--") {
+                "-->"
+            } else {
+                "]]>"
+            };
             let end = rest.find(close).map_or(rest.len(), |e| e + close.len());
             out.push_str(&rest[..end]);
             rest = &rest[end..];
@@ -70,7 +74,11 @@ pub fn repair(text: &str) -> Cow<'_, str> {
         }
     }
     out.push_str(rest);
-    if changed { Cow::Owned(out) } else { Cow::Borrowed(text) }
+    if changed {
+        Cow::Owned(out)
+    } else {
+        Cow::Borrowed(text)
+    }
 }
 
 /// Whether `s` (starting at `&`) begins a well-formed entity or character reference.
@@ -87,7 +95,9 @@ fn is_reference(s: &str) -> bool {
         };
     }
     let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
 }
 
@@ -191,7 +201,11 @@ fn rewrite_rss_root(root: &str) -> Option<String> {
     }
     fixed.push_attribute(("version", version.as_str()));
     let mut w = Writer::new(Vec::new());
-    let ev = if empty { Event::Empty(fixed) } else { Event::Start(fixed) };
+    let ev = if empty {
+        Event::Empty(fixed)
+    } else {
+        Event::Start(fixed)
+    };
     w.write_event(ev).ok()?;
     String::from_utf8(w.into_inner()).ok()
 }
@@ -306,11 +320,11 @@ fn atom03_start(e: &BytesStart<'_>, inside_xhtml: bool) -> BytesStart<'static> {
         );
     for a in &attrs {
         let key = a.key.as_ref();
+        let dropped = (unprefixed && name.as_ref() == "feed" && key == "version")
+            || (text_construct && (key == "mode" || key == "type"));
         if key == "xmlns" && a.value.as_ref() == ATOM03_NS {
             out.push_attribute(("xmlns", ATOM10_NS));
-        } else if unprefixed && name.as_ref() == "feed" && key == "version" {
-        } else if text_construct && (key == "mode" || key == "type") {
-        } else {
+        } else if !dropped {
             out.push_attribute(a.clone());
         }
     }
@@ -332,7 +346,10 @@ mod tests {
             repair(doc),
             "<t>Q&amp;A &amp; &#38; &#x26; &nbsp; AT&amp;T</t><d><![CDATA[a & b]]></d><!-- x & y -->"
         );
-        assert!(matches!(repair("<t>fine &amp; dandy</t>"), Cow::Borrowed(_)));
+        assert!(matches!(
+            repair("<t>fine &amp; dandy</t>"),
+            Cow::Borrowed(_)
+        ));
     }
 
     #[test]
@@ -357,20 +374,28 @@ mod tests {
         for v in [" version=\"0.94\"", " version=\"2.01\"", ""] {
             let doc = format!("<rss{v} xmlns:dc=\"x\"><channel/></rss>");
             let out = bridge(&doc);
-            assert_eq!(out, "<rss xmlns:dc=\"x\" version=\"2.0\"><channel/></rss>", "{v}");
+            assert_eq!(
+                out, "<rss xmlns:dc=\"x\" version=\"2.0\"><channel/></rss>",
+                "{v}"
+            );
         }
     }
 
     #[test]
     fn a_default_namespace_on_rss_is_dropped() {
-        let doc = "<rss version=\"2.0\" xmlns=\"http://backend.userland.com/rss2\"><channel/></rss>";
+        let doc =
+            "<rss version=\"2.0\" xmlns=\"http://backend.userland.com/rss2\"><channel/></rss>";
         assert_eq!(bridge(doc), "<rss version=\"2.0\"><channel/></rss>");
     }
 
     #[test]
     fn rss_090_channel_namespace_becomes_rss_1_0() {
         let doc = "<rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\" xmlns='http://channel.netscape.com/rdf/simple/0.9/'><channel/></rdf:RDF>";
-        assert!(bridge(doc).contains("xmlns='http://purl.org/rss/1.0/'"), "{}", bridge(doc));
+        assert!(
+            bridge(doc).contains("xmlns='http://purl.org/rss/1.0/'"),
+            "{}",
+            bridge(doc)
+        );
     }
 
     #[test]

@@ -60,7 +60,11 @@ pub fn parse_feed(
     let feed = if bytes[first] == b'{' {
         let text = String::from_utf8_lossy(&bytes[first..]);
         // JSON Feed 1.0 was announced with an http:// version URL that feed-rs rejects.
-        let text = text.replacen("\"http://jsonfeed.org/version/", "\"https://jsonfeed.org/version/", 1);
+        let text = text.replacen(
+            "\"http://jsonfeed.org/version/",
+            "\"https://jsonfeed.org/version/",
+            1,
+        );
         parser.parse(text.as_bytes())
     } else {
         let decoded = encoding::decode(bytes, http_charset);
@@ -111,7 +115,10 @@ fn convert(feed: feed_rs::model::Feed, limits: ParseLimits) -> ParsedFeed {
                 title,
                 author: (!author.is_empty()).then_some(author),
                 summary: e.summary.map(|t| cap(t.content, limits.max_field)),
-                content: e.content.and_then(|c| c.body).map(|b| cap(b, limits.max_field)),
+                content: e
+                    .content
+                    .and_then(|c| c.body)
+                    .map(|b| cap(b, limits.max_field)),
                 categories: e
                     .categories
                     .into_iter()
@@ -179,8 +186,13 @@ mod tests {
     use super::*;
 
     fn parse(doc: &str) -> ParsedFeed {
-        parse_feed(doc.as_bytes(), None, Some("https://example.org/feed"), ParseLimits::default())
-            .unwrap()
+        parse_feed(
+            doc.as_bytes(),
+            None,
+            Some("https://example.org/feed"),
+            ParseLimits::default(),
+        )
+        .unwrap()
     }
 
     #[test]
@@ -214,16 +226,41 @@ mod tests {
 
     #[test]
     fn html_is_not_a_feed() {
-        let e = parse_feed(b"<!DOCTYPE html><html><body>hi</body></html>", None, None, ParseLimits::default()).unwrap_err();
+        let e = parse_feed(
+            b"<!DOCTYPE html><html><body>hi</body></html>",
+            None,
+            None,
+            ParseLimits::default(),
+        )
+        .unwrap_err();
         assert!(matches!(e, ParseError::NotAFeed(_)), "{e}");
-        assert!(matches!(parse_feed(b"  ", None, None, ParseLimits::default()), Err(ParseError::Empty)));
+        assert!(matches!(
+            parse_feed(b"  ", None, None, ParseLimits::default()),
+            Err(ParseError::Empty)
+        ));
     }
 
     #[test]
     fn entry_and_field_caps_apply() {
-        let items: String = (0..50).map(|i| format!("<item><guid>{i}</guid><title>{}</title></item>", "x".repeat(100))).collect();
+        let items: String = (0..50)
+            .map(|i| {
+                format!(
+                    "<item><guid>{i}</guid><title>{}</title></item>",
+                    "x".repeat(100)
+                )
+            })
+            .collect();
         let doc = format!("<rss version=\"2.0\"><channel>{items}</channel></rss>");
-        let f = parse_feed(doc.as_bytes(), None, None, ParseLimits { max_entries: 10, max_field: 20 }).unwrap();
+        let f = parse_feed(
+            doc.as_bytes(),
+            None,
+            None,
+            ParseLimits {
+                max_entries: 10,
+                max_field: 20,
+            },
+        )
+        .unwrap();
         assert_eq!(f.entries.len(), 10);
         assert_eq!(f.entries[0].title.len(), 20);
     }

@@ -179,13 +179,23 @@ mod tests {
             limit: 10,
         };
         let base = Url::parse("http://127.0.0.1:8080/").unwrap();
-        let xml = render_atom(&feed, &base, &[entry("1", "Quake \u{7} hits"), entry("2", "B")]);
+        let xml = render_atom(
+            &feed,
+            &base,
+            &[entry("1", "Quake \u{7} hits"), entry("2", "B")],
+        );
         assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"utf-8\"?>"));
         let parsed = feed_rs::parser::parse(xml.as_bytes()).unwrap();
         assert_eq!(parsed.title.unwrap().content, "World <wire>");
         assert_eq!(parsed.entries.len(), 2);
-        assert_eq!(parsed.entries[0].title.as_ref().unwrap().content, "Quake  hits");
-        assert_eq!(parsed.entries[0].links[0].href, "https://example.org/a?x=1&y=2");
+        assert_eq!(
+            parsed.entries[0].title.as_ref().unwrap().content,
+            "Quake  hits"
+        );
+        assert_eq!(
+            parsed.entries[0].links[0].href,
+            "https://example.org/a?x=1&y=2"
+        );
         assert!(xml.contains("<link href=\"http://127.0.0.1:8080/feeds/world.atom\" rel=\"self\""));
         assert!(xml.contains("<content type=\"html\">&lt;p&gt;Body"));
     }

@@ -46,11 +46,15 @@ async fn feed(
 
 /// RFC 9110 §13.2.2: If-None-Match is evaluated first; If-Modified-Since only without it.
 fn not_modified(r: &Rendered, headers: &HeaderMap) -> bool {
-    if let Some(inm) = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
+    if let Some(inm) = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+    {
         // Weak comparison (§8.8.3.2): W/ prefixes are ignored.
-        return inm.split(',').map(str::trim).any(|t| {
-            t == "*" || t.trim_start_matches("W/") == r.etag.as_str()
-        });
+        return inm
+            .split(',')
+            .map(str::trim)
+            .any(|t| t == "*" || t.trim_start_matches("W/") == r.etag.as_str());
     }
     if let Some(ims) = headers
         .get(header::IF_MODIFIED_SINCE)
@@ -68,16 +72,25 @@ fn http_date(t: DateTime<Utc>) -> String {
 
 fn respond(r: &Rendered, headers: &HeaderMap) -> Response {
     let mut h = HeaderMap::new();
-    h.insert(header::ETAG, HeaderValue::from_str(&r.etag).expect("hex etag"));
+    h.insert(
+        header::ETAG,
+        HeaderValue::from_str(&r.etag).expect("hex etag"),
+    );
     h.insert(
         header::LAST_MODIFIED,
         HeaderValue::from_str(&http_date(r.last_modified)).expect("ascii date"),
     );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("max-age=60"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("max-age=60"),
+    );
     if not_modified(r, headers) {
         return (StatusCode::NOT_MODIFIED, h).into_response();
     }
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(r.content_type));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(r.content_type),
+    );
     (StatusCode::OK, h, r.body.clone()).into_response()
 }
 
@@ -137,14 +150,26 @@ mod tests {
     fn if_none_match_wins_and_compares_weakly() {
         let r = rendered();
         assert!(not_modified(&r, &headers(header::IF_NONE_MATCH, "\"abc\"")));
-        assert!(not_modified(&r, &headers(header::IF_NONE_MATCH, "\"x\", W/\"abc\"")));
-        assert!(!not_modified(&r, &headers(header::IF_NONE_MATCH, "\"old\"")));
+        assert!(not_modified(
+            &r,
+            &headers(header::IF_NONE_MATCH, "\"x\", W/\"abc\"")
+        ));
+        assert!(!not_modified(
+            &r,
+            &headers(header::IF_NONE_MATCH, "\"old\"")
+        ));
     }
 
     #[test]
     fn if_modified_since_compares_seconds() {
         let r = rendered();
-        assert!(not_modified(&r, &headers(header::IF_MODIFIED_SINCE, "Tue, 02 Jan 2024 03:04:05 GMT")));
-        assert!(!not_modified(&r, &headers(header::IF_MODIFIED_SINCE, "Tue, 02 Jan 2024 03:04:04 GMT")));
+        assert!(not_modified(
+            &r,
+            &headers(header::IF_MODIFIED_SINCE, "Tue, 02 Jan 2024 03:04:05 GMT")
+        ));
+        assert!(!not_modified(
+            &r,
+            &headers(header::IF_MODIFIED_SINCE, "Tue, 02 Jan 2024 03:04:04 GMT")
+        ));
     }
 }

@@ -36,7 +36,9 @@ impl Store {
              ON CONFLICT(name) DO UPDATE SET url = excluded.url WHERE url <> excluded.url",
             params![name, url, Utc::now().timestamp()],
         )?;
-        tx.query_row("SELECT id FROM sources WHERE name = ?1", [name], |r| r.get(0))
+        tx.query_row("SELECT id FROM sources WHERE name = ?1", [name], |r| {
+            r.get(0)
+        })
     }
 
     /// Makes sure a row exists for every configured source (so the status page lists them

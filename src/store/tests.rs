@@ -49,13 +49,17 @@ fn reingesting_unchanged_entries_writes_nothing_and_changes_update_in_place() {
     let (_d, mut store) = temp_store();
     let meta = FeedMeta::default();
     let batch = vec![entry("a", "A"), entry("b", "B")];
-    let c = store.ingest("s", "https://example.org/rss", &meta, &batch, &rec()).unwrap();
+    let c = store
+        .ingest("s", "https://example.org/rss", &meta, &batch, &rec())
+        .unwrap();
     assert_eq!((c.new, c.updated, c.unchanged), (2, 0, 0));
     let before: i64 = store
         .conn
         .query_row("SELECT total_changes()", [], |r| r.get(0))
         .unwrap();
-    let c = store.ingest("s", "https://example.org/rss", &meta, &batch, &rec()).unwrap();
+    let c = store
+        .ingest("s", "https://example.org/rss", &meta, &batch, &rec())
+        .unwrap();
     assert_eq!((c.new, c.updated, c.unchanged), (0, 0, 2));
     let after: i64 = store
         .conn
@@ -65,11 +69,16 @@ fn reingesting_unchanged_entries_writes_nothing_and_changes_update_in_place() {
     assert_eq!(after - before, 3);
 
     let changed = vec![entry("a", "A, revised"), entry("b", "B")];
-    let c = store.ingest("s", "https://example.org/rss", &meta, &changed, &rec()).unwrap();
+    let c = store
+        .ingest("s", "https://example.org/rss", &meta, &changed, &rec())
+        .unwrap();
     assert_eq!((c.new, c.updated), (0, 1));
     assert_eq!(store.entry_count(Some("s")).unwrap(), 2);
     let list = store
-        .entries(&EntryQuery { sources: &["s".into()], limit: 10 })
+        .entries(&EntryQuery {
+            sources: &["s".into()],
+            limit: 10,
+        })
         .unwrap();
     let a = list.iter().find(|e| e.title == "A, revised").unwrap();
     assert_eq!(a.public_id, entries::public_id_for_test("s", "a"));
@@ -79,7 +88,9 @@ fn reingesting_unchanged_entries_writes_nothing_and_changes_update_in_place() {
 fn fetch_state_is_kept_and_errors_count_up_then_reset() {
     let (_d, mut store) = temp_store();
     let url = "https://example.org/rss";
-    store.ingest("s", url, &FeedMeta::default(), &[], &rec()).unwrap();
+    store
+        .ingest("s", url, &FeedMeta::default(), &[], &rec())
+        .unwrap();
     let st = store.source_state("s").unwrap().unwrap();
     assert_eq!(st.etag.as_deref(), Some("\"v1\""));
     for _ in 0..2 {
@@ -93,7 +104,11 @@ fn fetch_state_is_kept_and_errors_count_up_then_reset() {
     }
     let st = store.source_state("s").unwrap().unwrap();
     assert_eq!(st.consecutive_errors, 2);
-    assert_eq!(st.etag.as_deref(), Some("\"v1\""), "an error keeps the validators");
+    assert_eq!(
+        st.etag.as_deref(),
+        Some("\"v1\""),
+        "an error keeps the validators"
+    );
     let ok = FetchRecord {
         outcome: "not-modified".into(),
         started_at: Utc::now(),
@@ -112,10 +127,23 @@ fn feeds_list_newest_first_within_their_sources() {
     old.published = Some(Utc.with_ymd_and_hms(2020, 1, 1, 0, 0, 0).unwrap());
     let mut new = entry("new", "New");
     new.published = Some(Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap());
-    store.ingest("s", "u", &FeedMeta::default(), &[old, new], &rec()).unwrap();
-    store.ingest("other", "u2", &FeedMeta::default(), &[entry("x", "X")], &rec()).unwrap();
+    store
+        .ingest("s", "u", &FeedMeta::default(), &[old, new], &rec())
+        .unwrap();
+    store
+        .ingest(
+            "other",
+            "u2",
+            &FeedMeta::default(),
+            &[entry("x", "X")],
+            &rec(),
+        )
+        .unwrap();
     let list = store
-        .entries(&EntryQuery { sources: &["s".into()], limit: 10 })
+        .entries(&EntryQuery {
+            sources: &["s".into()],
+            limit: 10,
+        })
         .unwrap();
     let titles: Vec<_> = list.iter().map(|e| e.title.as_str()).collect();
     assert_eq!(titles, ["New", "Old"]);

@@ -60,13 +60,21 @@ async fn serve_file(
     };
     if let (Some(etag), Some(inm)) = (&f.etag, headers.get(header::IF_NONE_MATCH)) {
         if inm.to_str().unwrap_or("") == etag {
-            *counters.not_modified.lock().unwrap().entry(path).or_default() += 1;
+            *counters
+                .not_modified
+                .lock()
+                .unwrap()
+                .entry(path)
+                .or_default() += 1;
             return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag.clone())]).into_response();
         }
     }
     *counters.full.lock().unwrap().entry(path).or_default() += 1;
     let mut h = HeaderMap::new();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_str(&f.content_type).unwrap());
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(&f.content_type).unwrap(),
+    );
     if let Some(e) = &f.etag {
         h.insert(header::ETAG, HeaderValue::from_str(e).unwrap());
     }
@@ -108,7 +116,13 @@ impl FeedServer {
     }
 
     pub fn not_modified_responses(&self, path: &str) -> usize {
-        *self.counters.not_modified.lock().unwrap().get(path).unwrap_or(&0)
+        *self
+            .counters
+            .not_modified
+            .lock()
+            .unwrap()
+            .get(path)
+            .unwrap_or(&0)
     }
 }
 
@@ -146,7 +160,9 @@ pub fn write_config(dir: &Path, port: u16, sources: &[(String, String)], extra: 
          [fetch]\nschedule = \"*/15 * * * *\"\ntimeout = \"10s\"\nallow_hosts = [\"127.0.0.1\"]\n\n"
     );
     for (name, url) in sources {
-        text.push_str(&format!("[[sources]]\nname = \"{name}\"\nurl = \"{url}\"\n\n"));
+        text.push_str(&format!(
+            "[[sources]]\nname = \"{name}\"\nurl = \"{url}\"\n\n"
+        ));
     }
     text.push_str(extra);
     let path = dir.join("wirefeed.toml");
@@ -184,7 +200,11 @@ impl Daemon {
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
                 break;
             }
-            assert!(Instant::now() < deadline, "daemon did not start:\n{}", d.log());
+            assert!(
+                Instant::now() < deadline,
+                "daemon did not start:\n{}",
+                d.log()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
         d
@@ -202,7 +222,10 @@ impl Daemon {
 }
 
 fn unsafe_kill(pid: u32, sig: &str) {
-    let _ = Command::new("kill").arg(format!("-{sig}")).arg(pid.to_string()).status();
+    let _ = Command::new("kill")
+        .arg(format!("-{sig}"))
+        .arg(pid.to_string())
+        .status();
 }
 
 impl Drop for Daemon {
