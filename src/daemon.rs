@@ -83,7 +83,10 @@ pub async fn run(config_path: PathBuf) -> anyhow::Result<()> {
         tokio::select! {
             Some(report) = report_rx.recv() => {
                 in_flight.remove(&report.source);
-                next_runs.insert(report.source.clone(), report.next_run_at);
+                // A source removed by a reload while in flight is not scheduled again.
+                if config.source(&report.source).is_some() {
+                    next_runs.insert(report.source.clone(), report.next_run_at);
+                }
                 log_report(&report);
                 if report.counts.changed() {
                     publisher.invalidate();

@@ -98,9 +98,8 @@ impl Config {
         let mut problems = Vec::new();
         let mut unknown = Vec::new();
         let de = toml::de::Deserializer::from(table.clone());
-        let raw: raw::RawConfig =
-            serde_ignored::deserialize(de, |p| unknown.push(p.to_string()))
-                .map_err(|e| ConfigError::Invalid(vec![loc.toml_error(&e)]))?;
+        let raw: raw::RawConfig = serde_ignored::deserialize(de, |p| unknown.push(p.to_string()))
+            .map_err(|e| ConfigError::Invalid(vec![loc.toml_error(&e)]))?;
         for key in unknown {
             let span = diagnostics::span_of_key(table.get_ref(), &key);
             problems.push(loc.at(span, format!("unknown key `{key}`")));
