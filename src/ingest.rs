@@ -1,24 +1,39 @@
-//! One source, end to end: fetch → parse → clean → store.
+//! One source, end to end: fetch → parse → clean → store, and what to do next time.
 //!
 //! This is the pipeline for a single source, shared by the daemon's scheduler and the
 //! `wirefeed fetch` command. CPU-heavy steps (parsing, cleaning) and SQLite calls run on
 //! tokio's blocking pool so a 100,000-entry feed never stalls the HTTP server or other fetches.
+//! The source's state (validators, errors, next run, permanent moves) is computed here from
+//! the previous state and the attempt, and written only when it changed.
 
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use url::Url;
 
 use crate::clean::clean_entry;
 use crate::config::SourceConfig;
-use crate::fetch::{Fetched, Fetcher, Validators};
-use crate::model::IngestCounts;
+use crate::fetch::{FetchError, Fetched, Fetcher, Validators, caching};
+use crate::model::{IngestCounts, SourceState};
 use crate::parse::{ParseLimits, parse_feed};
-use crate::store::{FetchRecord, Store};
+use crate::schedule::{Attempt, Backoff, plan_next};
+use crate::store::{FetchLog, FetchSave, Store};
 
 /// The single writer connection, shared by every ingest task. A std mutex is right here:
 /// it is only ever held inside `spawn_blocking`, never across an `.await`.
 pub type Writer = Arc<Mutex<Store>>;
+
+/// How many fetches in a row must end at the same address through permanent redirects
+/// before the source's stored address is changed (one could be a misconfiguration).
+pub const PERMANENT_MOVE_AFTER: u32 = 3;
+
+/// Limits and policies for one ingest.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct IngestOptions {
+    pub limits: ParseLimits,
+    pub backoff: Backoff,
+}
 
 /// What happened to one source in one pass; printed by `wirefeed fetch`, logged by the daemon.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +68,8 @@ pub struct SourceReport {
     pub entries_seen: usize,
     pub duration_ms: u64,
     pub next_run_at: DateTime<Utc>,
+    /// Set when this fetch confirmed a permanent move: the new address.
+    pub moved_to: Option<String>,
 }
 
 impl std::fmt::Display for SourceReport {
@@ -74,130 +91,308 @@ impl std::fmt::Display for SourceReport {
     }
 }
 
-/// Fetches, parses, cleans and stores one source, recording the attempt in the store whatever
-/// happens. A failure of any stage is reported for this source only.
+/// What one attempt produced, before it is stored.
+enum Attempted {
+    NotModified {
+        validators: Validators,
+        freshness: Option<Duration>,
+        moved: Option<Url>,
+    },
+    Body {
+        validators: Validators,
+        freshness: Option<Duration>,
+        moved: Option<Url>,
+        status: u16,
+        bytes: u64,
+        feed_interval: Option<Duration>,
+        meta: crate::model::FeedMeta,
+        entries: Vec<crate::model::CleanEntry>,
+    },
+    Failed {
+        error: String,
+        status: Option<u16>,
+        retry_at: Option<DateTime<Utc>>,
+    },
+}
+
+/// Fetches, parses, cleans and stores one source, as of `now`. A failure of any stage is
+/// reported for this source only and recorded in its state.
 pub async fn ingest_source(
     source: &SourceConfig,
     fetcher: &Fetcher,
     writer: &Writer,
-    limits: ParseLimits,
+    opts: IngestOptions,
+    now: DateTime<Utc>,
 ) -> SourceReport {
     let started = Instant::now();
-    let started_at = Utc::now();
     let name = source.name.clone();
-    let url = source.url.to_string();
-    let next_run_at = crate::schedule::next_run(&source.schedule, &name, Utc::now());
-
-    let state = {
+    let configured = source.url.to_string();
+    let prev = {
         let (w, n) = (writer.clone(), name.clone());
         tokio::task::spawn_blocking(move || w.lock().expect("writer lock").source_state(&n))
             .await
             .ok()
             .and_then(Result::ok)
             .flatten()
+            .filter(|st| st.url == configured)
             .unwrap_or_default()
     };
+    let target = prev
+        .fetch_url
+        .as_deref()
+        .and_then(|u| Url::parse(u).ok())
+        .unwrap_or_else(|| source.url.clone());
     let validators = Validators {
-        etag: state.etag,
-        last_modified: state.last_modified,
+        etag: prev.etag.clone(),
+        last_modified: prev.last_modified.clone(),
     };
-    let mut rec = FetchRecord {
-        started_at,
-        next_run_at: Some(next_run_at),
-        ..Default::default()
-    };
+    let attempted = attempt(fetcher, &target, &validators, opts.limits, now).await;
+    let (state, mut log, state_changed, moved_to) =
+        next_state(&prev, &configured, source, &attempted, now, opts.backoff);
+    log.duration_ms = started.elapsed().as_millis() as u64;
+
     let mut report = SourceReport {
         source: name.clone(),
-        outcome: Outcome::Unchanged,
+        outcome: Outcome::NotModified,
         counts: IngestCounts::default(),
         entries_seen: 0,
-        duration_ms: 0,
-        next_run_at,
+        duration_ms: log.duration_ms,
+        next_run_at: state.next_run_at.unwrap_or(now),
+        moved_to,
     };
-
-    let result: Result<Option<(IngestCounts, usize)>, String> = async {
-        match fetcher.fetch(&source.url, &validators).await {
-            Err(e) => Err(e.to_string()),
-            Ok(Fetched::NotModified { validators }) => {
-                rec.etag = validators.etag;
-                rec.last_modified = validators.last_modified;
-                rec.http_status = Some(304);
-                Ok(None)
-            }
-            Ok(Fetched::Body(body)) => {
-                rec.http_status = Some(body.status);
-                rec.bytes = Some(body.bytes.len() as u64);
-                rec.etag = body.validators.etag.clone();
-                rec.last_modified = body.validators.last_modified.clone();
-                let (w, n, u, r) = (writer.clone(), name.clone(), url.clone(), rec.clone());
-                let final_url = body.final_url.clone();
-                tokio::task::spawn_blocking(move || {
-                    let parsed = parse_feed(
-                        &body.bytes,
-                        body.charset.as_deref(),
-                        Some(final_url.as_str()),
-                        limits,
-                    )
-                    .map_err(|e| e.to_string())?;
-                    let clean: Vec<_> = parsed
-                        .entries
-                        .iter()
-                        .map(|e| clean_entry(e, &final_url))
-                        .collect();
-                    let seen = clean.len();
-                    let mut store = w.lock().expect("writer lock");
-                    let counts = store
-                        .ingest(&n, &u, &parsed.meta, &clean, &r)
-                        .map_err(|e| e.to_string())?;
-                    Ok(Some((counts, seen)))
-                })
-                .await
-                .map_err(|e| format!("ingest task failed: {e}"))?
-            }
-        }
+    if let Some(to) = &report.moved_to {
+        tracing::warn!(source = %name, from = %target, to = %to, "source moved permanently; fetching from its new address");
     }
+    let is_body = matches!(attempted, Attempted::Body { .. });
+    let (entries, meta) = match attempted {
+        Attempted::Body { entries, meta, .. } => (Some(entries), Some(meta)),
+        Attempted::Failed { error, .. } => {
+            report.outcome = Outcome::Error(error);
+            (None, None)
+        }
+        Attempted::NotModified { .. } => (None, None),
+    };
+    report.entries_seen = entries.as_ref().map_or(0, Vec::len);
+    let (w, n, u) = (writer.clone(), name.clone(), configured.clone());
+    let saved = tokio::task::spawn_blocking(move || {
+        let feed = meta.as_ref().zip(entries.as_deref());
+        let save = FetchSave {
+            state: &state,
+            log,
+            feed,
+            state_changed,
+        };
+        w.lock().expect("writer lock").save_fetch(&n, &u, &save)
+    })
     .await;
-
-    rec.duration_ms = started.elapsed().as_millis() as u64;
-    report.duration_ms = rec.duration_ms;
-    match result {
-        Ok(Some((counts, seen))) => {
+    match saved {
+        Ok(Ok(counts)) => {
             report.counts = counts;
-            report.entries_seen = seen;
-            report.outcome = if counts.new > 0 {
-                Outcome::New
-            } else if counts.updated > 0 {
-                Outcome::Updated
-            } else {
-                Outcome::Unchanged
-            };
+            if is_body {
+                report.outcome = if counts.new > 0 {
+                    Outcome::New
+                } else if counts.updated > 0 {
+                    Outcome::Updated
+                } else {
+                    Outcome::Unchanged
+                };
+            }
         }
-        Ok(None) => {
-            report.outcome = Outcome::NotModified;
-            rec.outcome = "not-modified".into();
-            record(writer, &name, &url, rec).await;
-        }
-        Err(e) => {
-            report.outcome = Outcome::Error(e.clone());
-            rec.outcome = "error".into();
-            rec.error = Some(e);
-            rec.etag = None;
-            rec.last_modified = None;
-            record(writer, &name, &url, rec).await;
-        }
+        Ok(Err(e)) => report.outcome = Outcome::Error(format!("cannot store: {e}")),
+        Err(e) => report.outcome = Outcome::Error(format!("store task failed: {e}")),
     }
     report
 }
 
-async fn record(writer: &Writer, name: &str, url: &str, rec: FetchRecord) {
-    let (w, n, u) = (writer.clone(), name.to_string(), url.to_string());
-    let res = tokio::task::spawn_blocking(move || {
-        w.lock().expect("writer lock").record_fetch(&n, &u, &rec)
-    })
-    .await;
-    match res {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => tracing::error!(source = name, error = %e, "cannot record fetch"),
-        Err(e) => tracing::error!(source = name, error = %e, "record task failed"),
+/// Fetch, then parse and clean on the blocking pool.
+async fn attempt(
+    fetcher: &Fetcher,
+    target: &Url,
+    validators: &Validators,
+    limits: ParseLimits,
+    now: DateTime<Utc>,
+) -> Attempted {
+    match fetcher.fetch(target, validators).await {
+        Err(e) => {
+            let (status, retry_at) = match &e {
+                FetchError::Status {
+                    status,
+                    retry_after,
+                } => (
+                    Some(*status),
+                    retry_after
+                        .as_deref()
+                        .and_then(|v| caching::retry_after(v, now)),
+                ),
+                _ => (None, None),
+            };
+            Attempted::Failed {
+                error: e.to_string(),
+                status,
+                retry_at,
+            }
+        }
+        Ok(Fetched::NotModified {
+            validators,
+            freshness,
+            moved_permanently,
+        }) => Attempted::NotModified {
+            validators,
+            freshness,
+            moved: moved_permanently,
+        },
+        Ok(Fetched::Body(body)) => {
+            let status = body.status;
+            let bytes = body.bytes.len() as u64;
+            let parsed = tokio::task::spawn_blocking(move || {
+                let parsed = parse_feed(
+                    &body.bytes,
+                    body.charset.as_deref(),
+                    Some(body.final_url.as_str()),
+                    limits,
+                )?;
+                let entries: Vec<_> = parsed
+                    .entries
+                    .iter()
+                    .map(|e| clean_entry(e, &body.final_url))
+                    .collect();
+                Ok::<_, crate::parse::ParseError>((
+                    parsed.meta,
+                    entries,
+                    body.validators,
+                    body.freshness,
+                    body.moved_permanently,
+                ))
+            })
+            .await;
+            match parsed {
+                Ok(Ok((meta, entries, validators, freshness, moved))) => Attempted::Body {
+                    validators,
+                    freshness,
+                    moved,
+                    status,
+                    bytes,
+                    feed_interval: meta.update_interval,
+                    meta,
+                    entries,
+                },
+                Ok(Err(e)) => Attempted::Failed {
+                    error: e.to_string(),
+                    status: Some(status),
+                    retry_at: None,
+                },
+                Err(e) => Attempted::Failed {
+                    error: format!("parse task failed: {e}"),
+                    status: Some(status),
+                    retry_at: None,
+                },
+            }
+        }
     }
+}
+
+/// The source's state after an attempt, the log row, whether the state changed in a way that
+/// must be written, and a confirmed permanent move.
+fn next_state(
+    prev: &SourceState,
+    configured: &str,
+    source: &SourceConfig,
+    attempted: &Attempted,
+    now: DateTime<Utc>,
+    backoff: Backoff,
+) -> (SourceState, FetchLog, bool, Option<String>) {
+    let mut st = prev.clone();
+    st.url = configured.to_string();
+    st.last_fetch_at = Some(now);
+    let mut log = FetchLog {
+        started_at: now,
+        ..Default::default()
+    };
+    let mut changed = prev.url != configured;
+    let mut moved_to = None;
+    let (validators, freshness, moved) = match attempted {
+        Attempted::Failed {
+            error,
+            status,
+            retry_at,
+        } => {
+            st.consecutive_errors = prev.consecutive_errors.saturating_add(1);
+            st.last_error = Some(error.clone());
+            log.outcome = "error".into();
+            log.error = Some(error.clone());
+            log.http_status = *status;
+            let a = Attempt::Failure {
+                consecutive: st.consecutive_errors,
+                retry_at: *retry_at,
+            };
+            st.next_run_at = Some(plan_next(&source.schedule, &source.name, now, a, backoff));
+            return (st, log, true, None);
+        }
+        Attempted::NotModified {
+            validators,
+            freshness,
+            moved,
+        } => {
+            log.outcome = "not-modified".into();
+            log.http_status = Some(304);
+            (validators, *freshness, moved)
+        }
+        Attempted::Body {
+            validators,
+            freshness,
+            moved,
+            status,
+            bytes,
+            feed_interval,
+            ..
+        } => {
+            log.http_status = Some(*status);
+            log.bytes = Some(*bytes);
+            if st.feed_interval != *feed_interval {
+                st.feed_interval = *feed_interval;
+                changed = true;
+            }
+            (validators, *freshness, moved)
+        }
+    };
+    // Success, body or 304.
+    if prev.consecutive_errors > 0 || prev.last_error.is_some() {
+        changed = true;
+    }
+    st.consecutive_errors = 0;
+    st.last_error = None;
+    st.last_success_at = Some(now);
+    // RFC 9110 §15.4.5: a 304 carries the validators the server would send with a 200.
+    if validators.etag.is_some() || validators.last_modified.is_some() {
+        if validators.etag != st.etag || validators.last_modified != st.last_modified {
+            changed = true;
+        }
+        st.etag = validators.etag.clone();
+        st.last_modified = validators.last_modified.clone();
+    }
+    match moved.as_ref().map(Url::to_string) {
+        Some(to) => {
+            st.redirect_streak = if st.redirect_target.as_deref() == Some(to.as_str()) {
+                st.redirect_streak + 1
+            } else {
+                1
+            };
+            st.redirect_target = Some(to.clone());
+            if st.redirect_streak >= PERMANENT_MOVE_AFTER && st.fetch_url.as_deref() != Some(&to) {
+                st.fetch_url = Some(to.clone());
+                moved_to = Some(to);
+            }
+            changed = true;
+        }
+        None if st.redirect_streak > 0 => {
+            st.redirect_streak = 0;
+            st.redirect_target = None;
+            changed = true;
+        }
+        None => {}
+    }
+    let floor = freshness.max(st.feed_interval);
+    let a = Attempt::Success { floor };
+    st.next_run_at = Some(plan_next(&source.schedule, &source.name, now, a, backoff));
+    (st, log, changed, moved_to)
 }

@@ -35,8 +35,9 @@ pub struct FeedMeta {
     pub title: Option<String>,
     /// The site the feed belongs to (its HTML alternate link).
     pub link: Option<String>,
-    /// RSS `<ttl>` in minutes: the publisher's hint for how often to poll.
-    pub ttl_minutes: Option<u32>,
+    /// How often the publisher says the feed changes (RSS `<ttl>`, `sy:updatePeriod` /
+    /// `sy:updateFrequency`): a floor on polling.
+    pub update_interval: Option<std::time::Duration>,
 }
 
 /// A parsed feed: its metadata and its entries, in document order.
@@ -114,9 +115,19 @@ pub struct StoredEntry {
     pub updated: DateTime<Utc>,
 }
 
-/// Per-source fetch state kept between runs (validators for conditional GET, scheduling, errors).
+/// Per-source fetch state kept between runs (validators for conditional GET, scheduling,
+/// errors, permanent moves). Survives restarts.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SourceState {
+    /// The configured URL this state belongs to (a changed config URL starts afresh).
+    pub url: String,
+    /// Where the feed is fetched from after a confirmed permanent redirect.
+    pub fetch_url: Option<String>,
+    /// The permanent-redirect target seen on the last fetches, and how many in a row.
+    pub redirect_target: Option<String>,
+    pub redirect_streak: u32,
+    /// The publisher's polling hint from the last parsed document.
+    pub feed_interval: Option<std::time::Duration>,
     pub etag: Option<String>,
     pub last_modified: Option<String>,
     pub last_fetch_at: Option<DateTime<Utc>>,

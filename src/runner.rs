@@ -12,8 +12,9 @@ use tokio::task::JoinSet;
 
 use crate::config::{Config, SourceConfig};
 use crate::fetch::{FetchError, FetchSettings, Fetcher};
-use crate::ingest::{SourceReport, Writer, ingest_source};
+use crate::ingest::{IngestOptions, SourceReport, Writer, ingest_source};
 use crate::parse::ParseLimits;
+use crate::schedule::{Backoff, Clock, SystemClock};
 
 /// Shared machinery for ingesting sources.
 #[derive(Clone)]
@@ -23,7 +24,8 @@ pub struct Runner {
     global: Arc<Semaphore>,
     per_host_limit: usize,
     hosts: Arc<Mutex<HashMap<String, Arc<Semaphore>>>>,
-    limits: ParseLimits,
+    options: IngestOptions,
+    clock: Arc<dyn Clock>,
 }
 
 impl Runner {
@@ -35,8 +37,24 @@ impl Runner {
             global: Arc::new(Semaphore::new(config.fetch.concurrency)),
             per_host_limit: config.fetch.per_host,
             hosts: Arc::new(Mutex::new(HashMap::new())),
-            limits: ParseLimits::default(),
+            options: IngestOptions {
+                limits: ParseLimits {
+                    max_entries: config.fetch.max_entries,
+                    max_field: config.fetch.max_field,
+                },
+                backoff: Backoff {
+                    max: config.fetch.max_backoff,
+                    ..Backoff::default()
+                },
+            },
+            clock: Arc::new(SystemClock),
         })
+    }
+
+    /// The same runner reading time from `clock` (tests drive backoff with a manual clock).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Runner {
+        self.clock = clock;
+        self
     }
 
     /// The single writer connection.
@@ -64,11 +82,21 @@ impl Runner {
             .acquire_owned()
             .await
             .expect("semaphore never closed");
-        ingest_source(source, &self.fetcher, &self.writer, self.limits).await
+        let now = self.clock.now();
+        ingest_source(source, &self.fetcher, &self.writer, self.options, now).await
     }
 
     /// Ingests the given sources concurrently; reports come back in the sources' order.
     pub async fn run_all(&self, sources: &[SourceConfig]) -> Vec<SourceReport> {
+        self.run_all_with(sources, |_| {}).await
+    }
+
+    /// Like [`Runner::run_all`], calling `on_done` as each source finishes (for progress).
+    pub async fn run_all_with(
+        &self,
+        sources: &[SourceConfig],
+        mut on_done: impl FnMut(&SourceReport),
+    ) -> Vec<SourceReport> {
         let mut set = JoinSet::new();
         for (i, s) in sources.iter().cloned().enumerate() {
             let me = self.clone();
@@ -76,8 +104,12 @@ impl Runner {
         }
         let mut out: Vec<Option<SourceReport>> = vec![None; sources.len()];
         while let Some(r) = set.join_next().await {
-            if let Ok((i, rep)) = r {
-                out[i] = Some(rep);
+            match r {
+                Ok((i, rep)) => {
+                    on_done(&rep);
+                    out[i] = Some(rep);
+                }
+                Err(e) => tracing::error!(error = %e, "ingest task panicked"),
             }
         }
         out.into_iter().flatten().collect()

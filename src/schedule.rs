@@ -196,6 +196,116 @@ pub fn next_run(schedule: &CronSchedule, name: &str, now: DateTime<Utc>) -> Date
     slot + chrono::Duration::from_std(jitter_for(name, max)).unwrap_or_default()
 }
 
+/// Where "now" comes from. The daemon uses the system clock; tests and simulations use a
+/// [`ManualClock`] so that backoff and `Retry-After` can be checked without sleeping.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// The real time.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// A clock that only moves when told to.
+#[derive(Debug)]
+pub struct ManualClock(std::sync::Mutex<DateTime<Utc>>);
+
+impl ManualClock {
+    pub fn new(at: DateTime<Utc>) -> Self {
+        ManualClock(std::sync::Mutex::new(at))
+    }
+
+    pub fn set(&self, at: DateTime<Utc>) {
+        *self.0.lock().expect("clock lock") = at;
+    }
+
+    pub fn advance(&self, by: Duration) {
+        let mut t = self.0.lock().expect("clock lock");
+        *t += to_chrono(by);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().expect("clock lock")
+    }
+}
+
+/// How an attempt ended, as far as scheduling cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attempt {
+    /// The source answered (a body or a 304). `floor` is the longest interval the publisher
+    /// asked for (Cache-Control max-age, Expires, RSS `<ttl>`, `sy:updatePeriod`).
+    Success { floor: Option<Duration> },
+    /// The `consecutive`-th failure in a row (1 = first); `retry_at` from a `Retry-After`.
+    Failure {
+        consecutive: u32,
+        retry_at: Option<DateTime<Utc>>,
+    },
+}
+
+/// Limits on how far the publisher's hints and the backoff may push the next attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backoff {
+    /// First retry delay; doubles with each consecutive failure.
+    pub base: Duration,
+    /// Longest delay. A failing source is retried at least this often, for ever.
+    pub max: Duration,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Backoff {
+            base: Duration::from_secs(60),
+            max: Duration::from_secs(24 * 3600),
+        }
+    }
+}
+
+/// When to try a source next. Cron stays the plan: the answer is always a cron slot (plus
+/// the source's jitter). The publisher's hints and failure backoff only choose a *later*
+/// slot — the first one at or after the earliest allowed moment — and never one past
+/// `backoff.max` from now (a hostile `Retry-After: 1 year` must not make a feed disappear).
+pub fn plan_next(
+    schedule: &CronSchedule,
+    name: &str,
+    now: DateTime<Utc>,
+    attempt: Attempt,
+    backoff: Backoff,
+) -> DateTime<Utc> {
+    let planned = next_run(schedule, name, now);
+    let cap = now + to_chrono(backoff.max);
+    let earliest = match attempt {
+        Attempt::Success { floor } => now + to_chrono(floor.unwrap_or_default().min(backoff.max)),
+        Attempt::Failure {
+            retry_at: Some(at), ..
+        } => at.min(cap),
+        Attempt::Failure { consecutive, .. } => {
+            let exp = consecutive.saturating_sub(1).min(30);
+            let delay = backoff.base.saturating_mul(1u32 << exp).min(backoff.max);
+            // Up to 20% jitter, stable per source and attempt, so a host that failed for many
+            // sources at once is not hit by all of them again in the same second.
+            let jitter = jitter_for(&format!("{name}#{consecutive}"), delay / 5);
+            now + to_chrono((delay + jitter).min(backoff.max))
+        }
+    };
+    if earliest <= planned {
+        return planned;
+    }
+    let slot = next_run(schedule, name, earliest - chrono::Duration::seconds(1));
+    slot.min(cap.max(planned))
+}
+
+fn to_chrono(d: Duration) -> chrono::Duration {
+    chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -288,6 +398,86 @@ mod tests {
         let now = at(2026, 1, 5, 13, 2);
         let next = next_run(&s, "a", now);
         assert!(next > now && next <= at(2026, 1, 5, 13, 15) + chrono::Duration::minutes(2));
+    }
+
+    fn every_minute() -> CronSchedule {
+        CronSchedule::parse("* * * * *").unwrap()
+    }
+
+    /// Jitter for an every-minute schedule is at most 6 s.
+    fn within_jitter(t: DateTime<Utc>, slot: DateTime<Utc>) -> bool {
+        t >= slot && t <= slot + chrono::Duration::seconds(6)
+    }
+
+    #[test]
+    fn success_follows_cron_unless_the_publisher_asks_for_longer() {
+        let now = at(2026, 1, 5, 10, 0);
+        let s = every_minute();
+        let b = Backoff::default();
+        let plain = plan_next(&s, "x", now, Attempt::Success { floor: None }, b);
+        assert!(within_jitter(plain, at(2026, 1, 5, 10, 1)), "{plain}");
+        let floor = Some(Duration::from_secs(1800));
+        let slow = plan_next(&s, "x", now, Attempt::Success { floor }, b);
+        assert!(within_jitter(slow, at(2026, 1, 5, 10, 30)), "{slow}");
+        let absurd = Some(Duration::from_secs(365 * 86400));
+        let capped = plan_next(&s, "x", now, Attempt::Success { floor: absurd }, b);
+        assert_eq!(capped, now + chrono::Duration::hours(24));
+        // A slow cron plan is kept even when it is past the cap.
+        let weekly = CronSchedule::parse("0 0 * * 1").unwrap();
+        let w = plan_next(&weekly, "x", now, Attempt::Success { floor: absurd }, b);
+        assert!(w >= at(2026, 1, 12, 0, 0), "{w}");
+    }
+
+    #[test]
+    fn failures_back_off_exponentially_with_bounded_jitter_up_to_the_cap() {
+        let now = at(2026, 1, 5, 10, 0);
+        let s = every_minute();
+        let b = Backoff::default();
+        let mut last = now;
+        for n in 1..=14u32 {
+            let f = Attempt::Failure {
+                consecutive: n,
+                retry_at: None,
+            };
+            let next = plan_next(&s, "x", now, f, b);
+            let delay = (next - now).num_seconds();
+            let nominal = (60i64 << (n - 1)).min(86400);
+            let most = (nominal * 6 / 5 + 66).min(86400);
+            assert!(delay >= nominal && delay <= most, "n={n} delay={delay}");
+            assert!(next >= last);
+            last = next;
+        }
+        assert_eq!(last, now + chrono::Duration::hours(24));
+    }
+
+    #[test]
+    fn retry_after_is_honoured_but_capped() {
+        let now = at(2026, 1, 5, 10, 0);
+        let b = Backoff::default();
+        let s = every_minute();
+        let when = now + chrono::Duration::minutes(42);
+        let f = Attempt::Failure {
+            consecutive: 1,
+            retry_at: Some(when),
+        };
+        assert!(within_jitter(plan_next(&s, "x", now, f, b), when));
+        let far = now + chrono::Duration::days(400);
+        let f = Attempt::Failure {
+            consecutive: 1,
+            retry_at: Some(far),
+        };
+        assert_eq!(
+            plan_next(&s, "x", now, f, b),
+            now + chrono::Duration::hours(24)
+        );
+        // A Retry-After sooner than the cron plan does not make us poll faster.
+        let hourly = CronSchedule::parse("0 * * * *").unwrap();
+        let soon = now + chrono::Duration::seconds(5);
+        let f = Attempt::Failure {
+            consecutive: 1,
+            retry_at: Some(soon),
+        };
+        assert!(plan_next(&hourly, "x", now, f, b) >= at(2026, 1, 5, 11, 0));
     }
 
     #[test]

@@ -52,8 +52,17 @@ pub struct StorageConfig {
 #[derive(Debug, Clone, PartialEq)]
 pub struct FetchConfig {
     pub schedule: CronSchedule,
+    /// Whole fetch (all redirect hops and the body).
     pub timeout: Duration,
+    pub connect_timeout: Duration,
     pub max_body: u64,
+    pub max_redirects: usize,
+    /// Entries read from one feed document (the first ones, in document order).
+    pub max_entries: usize,
+    /// Bytes kept of any one text field of an entry.
+    pub max_field: usize,
+    /// Longest wait between attempts of a failing source; it is retried for ever at this pace.
+    pub max_backoff: Duration,
     pub concurrency: usize,
     pub per_host: usize,
     pub allow_private: bool,

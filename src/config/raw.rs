@@ -61,7 +61,12 @@ impl Default for RawStorage {
 struct RawFetch {
     schedule: Spanned<String>,
     timeout: Spanned<String>,
+    connect_timeout: Spanned<String>,
     max_body: Spanned<String>,
+    max_redirects: usize,
+    max_entries: Spanned<usize>,
+    max_field: Spanned<String>,
+    max_backoff: Spanned<String>,
     concurrency: Spanned<usize>,
     per_host: Spanned<usize>,
     allow_private: bool,
@@ -73,7 +78,12 @@ impl Default for RawFetch {
         RawFetch {
             schedule: Spanned::new(0..0, "*/15 * * * *".into()),
             timeout: Spanned::new(0..0, "30s".into()),
+            connect_timeout: Spanned::new(0..0, "10s".into()),
             max_body: Spanned::new(0..0, "16MiB".into()),
+            max_redirects: 10,
+            max_entries: Spanned::new(0..0, 1000),
+            max_field: Spanned::new(0..0, "1MiB".into()),
+            max_backoff: Spanned::new(0..0, "24h".into()),
             concurrency: Spanned::new(0..0, 32),
             per_host: Spanned::new(0..0, 2),
             allow_private: false,
@@ -168,7 +178,11 @@ impl RawConfig {
         let f = &self.fetch;
         let default_schedule = parse_cron(&f.schedule, loc, problems)
             .unwrap_or_else(|| CronSchedule::parse("*/15 * * * *").expect("literal cron"));
-        for (v, what) in [(&f.concurrency, "concurrency"), (&f.per_host, "per_host")] {
+        for (v, what) in [
+            (&f.concurrency, "concurrency"),
+            (&f.per_host, "per_host"),
+            (&f.max_entries, "max_entries"),
+        ] {
             if *v.get_ref() == 0 {
                 problems.push(loc.at(span_of(v), format!("{what} must be at least 1")));
             }
@@ -176,7 +190,13 @@ impl RawConfig {
         let fetch = FetchConfig {
             schedule: default_schedule.clone(),
             timeout: parse_duration(&f.timeout, loc, problems),
+            connect_timeout: parse_duration(&f.connect_timeout, loc, problems),
             max_body: parse_size(&f.max_body, loc, problems),
+            max_redirects: f.max_redirects,
+            max_entries: (*f.max_entries.get_ref()).max(1),
+            max_field: usize::try_from(parse_size(&f.max_field, loc, problems))
+                .unwrap_or(usize::MAX),
+            max_backoff: parse_duration(&f.max_backoff, loc, problems),
             concurrency: (*f.concurrency.get_ref()).max(1),
             per_host: (*f.per_host.get_ref()).max(1),
             allow_private: f.allow_private,

@@ -38,7 +38,11 @@ pub(super) async fn fetch_file(
         last_modified: None,
     };
     if v.etag == validators.etag {
-        return Ok(Fetched::NotModified { validators });
+        return Ok(Fetched::NotModified {
+            validators,
+            freshness: None,
+            moved_permanently: None,
+        });
     }
     if meta.len() > max_body {
         return Err(FetchError::TooLarge { limit: max_body });
@@ -58,5 +62,7 @@ pub(super) async fn fetch_file(
         content_type: None,
         validators,
         final_url: url.clone(),
+        freshness: None,
+        moved_permanently: None,
     }))
 }

@@ -5,16 +5,15 @@
 //! every fetch so connections and TLS sessions are reused across sources on the same host.
 //! Bodies are streamed and counted after decompression, so a gzip bomb stops at the cap.
 
+pub mod caching;
 mod file;
 pub mod guard;
+mod http;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
-use futures_util::StreamExt;
-use reqwest::StatusCode;
-use reqwest::header::{self, HeaderMap};
+use bytes::Bytes;
 use url::Url;
 
 use guard::{GuardPolicy, GuardedResolver, Refused};
@@ -38,7 +37,7 @@ impl FetchSettings {
     pub fn from_config(cfg: &crate::config::Config) -> Self {
         FetchSettings {
             timeout: cfg.fetch.timeout,
-            connect_timeout: cfg.fetch.timeout.min(Duration::from_secs(10)),
+            connect_timeout: cfg.fetch.connect_timeout.min(cfg.fetch.timeout),
             max_body: cfg.fetch.max_body,
             user_agent: format!(
                 "wirefeed/{} (+{})",
@@ -49,7 +48,7 @@ impl FetchSettings {
                 allow_private: cfg.fetch.allow_private,
                 allow_hosts: cfg.fetch.allow_hosts.clone(),
             },
-            max_redirects: 10,
+            max_redirects: cfg.fetch.max_redirects,
         }
     }
 }
@@ -72,6 +71,10 @@ pub struct Body {
     pub validators: Validators,
     /// Where the body actually came from, after redirects.
     pub final_url: Url,
+    /// The response's freshness lifetime (max-age / Expires): a floor on the next poll.
+    pub freshness: Option<Duration>,
+    /// Set when every redirect hop was permanent (301/308): where the feed now lives.
+    pub moved_permanently: Option<Url>,
 }
 
 /// The result of a successful request.
@@ -80,6 +83,8 @@ pub enum Fetched {
     /// 304: what we have is current. Carries refreshed validators, if the server sent any.
     NotModified {
         validators: Validators,
+        freshness: Option<Duration>,
+        moved_permanently: Option<Url>,
     },
     Body(Body),
 }
@@ -103,6 +108,8 @@ pub enum FetchError {
     TooManyRedirects(usize),
     #[error("redirect loop at {0}")]
     RedirectLoop(String),
+    #[error("bad redirect: {0}")]
+    BadRedirect(String),
     #[error("connection failed: {0}")]
     Connect(String),
     #[error("{path}: {source}")]
@@ -117,15 +124,6 @@ pub enum FetchError {
     Client(String),
 }
 
-/// Marks redirect-policy refusals so they can be told apart from transport errors.
-#[derive(Debug, thiserror::Error)]
-enum RedirectProblem {
-    #[error("too many redirects")]
-    TooMany(usize),
-    #[error("redirect loop")]
-    Loop(String),
-}
-
 /// The shared fetcher.
 #[derive(Clone)]
 pub struct Fetcher {
@@ -134,30 +132,17 @@ pub struct Fetcher {
 }
 
 impl Fetcher {
-    /// Builds the shared HTTP client.
+    /// Builds the shared HTTP client. Redirects are followed by [`http`], hop by hop, so that
+    /// each hop passes the SSRF guard and permanent moves can be told from temporary ones.
     pub fn new(settings: FetchSettings) -> Result<Fetcher, FetchError> {
         install_crypto_provider();
         let policy = Arc::new(settings.policy.clone());
-        let redirect_policy = policy.clone();
-        let max = settings.max_redirects;
         let client = reqwest::Client::builder()
             .user_agent(settings.user_agent.clone())
             .timeout(settings.timeout)
             .connect_timeout(settings.connect_timeout)
             .dns_resolver(Arc::new(GuardedResolver { policy }))
-            .redirect(reqwest::redirect::Policy::custom(move |attempt| {
-                if attempt.previous().len() > max {
-                    return attempt.error(RedirectProblem::TooMany(max));
-                }
-                if attempt.previous().contains(attempt.url()) {
-                    let u = attempt.url().to_string();
-                    return attempt.error(RedirectProblem::Loop(u));
-                }
-                if let Err(refused) = redirect_policy.check_url(attempt.url()) {
-                    return attempt.error(refused);
-                }
-                attempt.follow()
-            }))
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| FetchError::Client(e.to_string()))?;
         Ok(Fetcher {
@@ -166,93 +151,19 @@ impl Fetcher {
         })
     }
 
-    /// Fetches `url`, conditionally when validators are given.
+    /// Fetches `url`, conditionally when validators are given. The whole fetch, redirects and
+    /// body included, is bounded by the configured timeout.
     pub async fn fetch(&self, url: &Url, validators: &Validators) -> Result<Fetched, FetchError> {
         match url.scheme() {
-            "http" | "https" => self.fetch_http(url, validators).await,
+            "http" | "https" => {
+                let limit = self.settings.timeout;
+                tokio::time::timeout(limit, http::fetch_http(self, url, validators))
+                    .await
+                    .unwrap_or(Err(FetchError::Timeout(limit)))
+            }
             "file" => file::fetch_file(url, validators, self.settings.max_body).await,
             other => Err(FetchError::Scheme(other.to_string())),
         }
-    }
-
-    async fn fetch_http(&self, url: &Url, v: &Validators) -> Result<Fetched, FetchError> {
-        self.settings.policy.check_url(url)?;
-        let mut req = self.client.get(url.clone()).header(
-            header::ACCEPT,
-            "application/atom+xml, application/rss+xml, application/feed+json, \
-             application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5",
-        );
-        // RFC 9110 §13.1.3: send both; a server that knows ETags evaluates If-None-Match.
-        if let Some(etag) = &v.etag {
-            req = req.header(header::IF_NONE_MATCH, etag);
-        }
-        if let Some(lm) = &v.last_modified {
-            req = req.header(header::IF_MODIFIED_SINCE, lm);
-        }
-        let resp = req.send().await.map_err(|e| self.classify(e))?;
-        let status = resp.status();
-        let headers = resp.headers().clone();
-        let validators = validators_of(&headers);
-        if status == StatusCode::NOT_MODIFIED {
-            return Ok(Fetched::NotModified { validators });
-        }
-        if !status.is_success() {
-            return Err(FetchError::Status {
-                status: status.as_u16(),
-                retry_after: header_str(&headers, header::RETRY_AFTER),
-            });
-        }
-        let limit = self.settings.max_body;
-        if resp.content_length().is_some_and(|n| n > limit) && !is_compressed(&headers) {
-            return Err(FetchError::TooLarge { limit });
-        }
-        let final_url = resp.url().clone();
-        let mut body = BytesMut::new();
-        let mut stream = resp.bytes_stream();
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|e| self.classify(e))?;
-            if body.len() as u64 + chunk.len() as u64 > limit {
-                return Err(FetchError::TooLarge { limit });
-            }
-            body.extend_from_slice(&chunk);
-        }
-        let content_type = header_str(&headers, header::CONTENT_TYPE);
-        Ok(Fetched::Body(Body {
-            bytes: gunzip_if_gzipped(body.freeze(), limit)?,
-            status: status.as_u16(),
-            charset: content_type.as_deref().and_then(charset_of),
-            content_type,
-            validators,
-            final_url,
-        }))
-    }
-
-    /// Turns a reqwest error into the cause a user can act on, digging out our own guard and
-    /// redirect refusals from the error chain.
-    fn classify(&self, e: reqwest::Error) -> FetchError {
-        let mut src: Option<&(dyn std::error::Error + 'static)> = Some(&e);
-        while let Some(s) = src {
-            if let Some(r) = s.downcast_ref::<Refused>() {
-                return FetchError::Refused(r.clone());
-            }
-            if let Some(r) = s.downcast_ref::<RedirectProblem>() {
-                return match r {
-                    RedirectProblem::TooMany(n) => FetchError::TooManyRedirects(*n),
-                    RedirectProblem::Loop(u) => FetchError::RedirectLoop(u.clone()),
-                };
-            }
-            src = s.source();
-        }
-        if e.is_timeout() {
-            return FetchError::Timeout(self.settings.timeout);
-        }
-        let mut msg = e.to_string();
-        let mut src = std::error::Error::source(&e);
-        while let Some(s) = src {
-            msg = format!("{msg}: {s}");
-            src = s.source();
-        }
-        FetchError::Connect(msg)
     }
 }
 
@@ -277,26 +188,6 @@ fn install_crypto_provider() {
     // reqwest is built without a default TLS provider (ring compiles much faster than aws-lc);
     // install ring once per process. A second call fails harmlessly.
     let _ = rustls::crypto::ring::default_provider().install_default();
-}
-
-fn header_str(h: &HeaderMap, name: header::HeaderName) -> Option<String> {
-    h.get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-}
-
-fn validators_of(h: &HeaderMap) -> Validators {
-    Validators {
-        etag: header_str(h, header::ETAG),
-        last_modified: header_str(h, header::LAST_MODIFIED),
-    }
-}
-
-fn is_compressed(h: &HeaderMap) -> bool {
-    h.get(header::CONTENT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| !v.eq_ignore_ascii_case("identity"))
 }
 
 /// The charset parameter of a Content-Type value.

@@ -9,6 +9,8 @@
 pub mod encoding;
 pub mod legacy;
 
+use std::time::Duration;
+
 use crate::model::{FeedMeta, ParsedFeed, RawEntry};
 
 /// Why bytes could not be read as a feed; shown per source in logs and the status page.
@@ -57,6 +59,7 @@ pub fn parse_feed(
         // An empty id marks "the feed gave none"; `stable_guid` then derives one we control.
         .id_generator(|_, _, _| String::new())
         .build();
+    let mut sy_interval = None;
     let feed = if bytes[first] == b'{' {
         let text = String::from_utf8_lossy(&bytes[first..]);
         // JSON Feed 1.0 was announced with an http:// version URL that feed-rs rejects.
@@ -68,12 +71,50 @@ pub fn parse_feed(
         parser.parse(text.as_bytes())
     } else {
         let decoded = encoding::decode(bytes, http_charset);
+        sy_interval = syndication_interval(&decoded.text);
         let repaired = legacy::repair(&decoded.text);
         let text = legacy::bridge(&repaired);
         parser.parse(text.as_bytes())
     }
     .map_err(classify)?;
-    Ok(convert(feed, limits))
+    let mut parsed = convert(feed, limits);
+    parsed.meta.update_interval = parsed.meta.update_interval.max(sy_interval);
+    Ok(parsed)
+}
+
+/// The RSS syndication module's hint (`sy:updatePeriod` / `sy:updateFrequency`): "hourly"
+/// with frequency 2 means every 30 minutes. Only the document head is searched: the elements
+/// belong to the channel, before the items.
+fn syndication_interval(text: &str) -> Option<Duration> {
+    let head = &text[..floor_boundary(text, 16 * 1024)];
+    let value = |local: &str| -> Option<&str> {
+        let open = head.find(&format!(":{local}>"))? + local.len() + 2;
+        let close = head[open..].find('<')? + open;
+        Some(head[open..close].trim())
+    };
+    let period: u64 = match value("updatePeriod")?.to_ascii_lowercase().as_str() {
+        "hourly" => 3600,
+        "daily" => 86_400,
+        "weekly" => 7 * 86_400,
+        "monthly" => 30 * 86_400,
+        "yearly" => 365 * 86_400,
+        _ => return None,
+    };
+    let frequency: u64 = value("updateFrequency")
+        .and_then(|f| f.parse().ok())
+        .filter(|f| *f > 0)
+        .unwrap_or(1);
+    Some(Duration::from_secs(period / frequency))
+}
+
+fn floor_boundary(s: &str, mut i: usize) -> usize {
+    if i >= s.len() {
+        return s.len();
+    }
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
 }
 
 fn classify(e: feed_rs::parser::ParseFeedError) -> ParseError {
@@ -90,7 +131,10 @@ fn convert(feed: feed_rs::model::Feed, limits: ParseLimits) -> ParsedFeed {
     let meta = FeedMeta {
         title: feed.title.map(|t| cap(t.content, limits.max_field)),
         link: pick_link(&feed.links),
-        ttl_minutes: feed.ttl,
+        update_interval: feed
+            .ttl
+            .filter(|m| *m > 0)
+            .map(|m| Duration::from_secs(u64::from(m) * 60)),
     };
     let entries = feed
         .entries
@@ -208,6 +252,23 @@ mod tests {
         assert_eq!(a.entries[0].guid, "https://example.org/a");
         assert!(a.entries[1].guid.starts_with("wirefeed:"));
         assert_ne!(a.entries[1].guid, a.entries[2].guid);
+    }
+
+    #[test]
+    fn ttl_and_syndication_hints_become_an_update_interval() {
+        let ttl = r#"<rss version="2.0"><channel><ttl>45</ttl></channel></rss>"#;
+        assert_eq!(
+            parse(ttl).meta.update_interval,
+            Some(Duration::from_secs(2700))
+        );
+        let sy = r#"<rss version="2.0" xmlns:sy="http://purl.org/rss/1.0/modules/syndication/"><channel>
+            <sy:updatePeriod>hourly</sy:updatePeriod><sy:updateFrequency>2</sy:updateFrequency></channel></rss>"#;
+        assert_eq!(
+            parse(sy).meta.update_interval,
+            Some(Duration::from_secs(1800))
+        );
+        let none = r#"<rss version="2.0"><channel><title>x</title></channel></rss>"#;
+        assert_eq!(parse(none).meta.update_interval, None);
     }
 
     #[test]

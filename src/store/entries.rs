@@ -3,9 +3,9 @@
 use chrono::Utc;
 use rusqlite::{OptionalExtension, params};
 
-use super::sources::{FetchRecord, write_fetch};
+use super::sources::{FetchLog, write_state};
 use super::{Store, StoreError, from_ts, to_ts};
-use crate::model::{CleanEntry, EntryChange, FeedMeta, IngestCounts, StoredEntry};
+use crate::model::{CleanEntry, EntryChange, FeedMeta, IngestCounts, SourceState, StoredEntry};
 
 /// Which entries a published feed carries.
 #[derive(Debug, Clone)]
@@ -55,16 +55,27 @@ fn public_id(source: &str, guid: &str) -> String {
     )
 }
 
+/// Everything one fetch of one source wants stored, written in one transaction.
+#[derive(Debug, Clone)]
+pub struct FetchSave<'a> {
+    /// The source's new state (validators, schedule, errors, moves).
+    pub state: &'a SourceState,
+    pub log: FetchLog,
+    /// The parsed and cleaned document, when a body was read.
+    pub feed: Option<(&'a FeedMeta, &'a [CleanEntry])>,
+    /// Whether the state differs from what is stored in a way worth writing. When it does
+    /// not, and no entry changed, nothing at all is written: a poll that finds nothing new
+    /// costs no disk writes.
+    pub state_changed: bool,
+}
+
 impl Store {
-    /// Stores one fetch's entries and the fetch record in one transaction: either all of it
-    /// lands or none of it. Unchanged entries are not written at all.
-    pub fn ingest(
+    /// Stores one fetch: entries, state and log row, all or nothing.
+    pub fn save_fetch(
         &mut self,
         source: &str,
         url: &str,
-        meta: &FeedMeta,
-        entries: &[CleanEntry],
-        rec: &FetchRecord,
+        save: &FetchSave<'_>,
     ) -> Result<IngestCounts, StoreError> {
         let path = self.path.clone();
         let err = |e| StoreError::Sqlite {
@@ -73,31 +84,35 @@ impl Store {
         };
         let tx = self.conn.transaction().map_err(err)?;
         let source_id = Store::source_id(&tx, source, url).map_err(err)?;
-        tx.execute(
-            "UPDATE sources SET feed_title = coalesce(?2, feed_title), feed_link = coalesce(?3, feed_link)
-             WHERE id = ?1",
-            params![source_id, meta.title, meta.link],
-        )
-        .map_err(err)?;
         let mut counts = IngestCounts::default();
-        let now = Utc::now().timestamp();
-        for e in entries {
-            counts.record(upsert(&tx, source_id, source, e, now).map_err(err)?);
-        }
-        let rec = FetchRecord {
-            outcome: if counts.new > 0 {
-                "new"
-            } else if counts.updated > 0 {
-                "updated"
-            } else {
-                "unchanged"
+        if let Some((meta, entries)) = save.feed {
+            tx.prepare_cached(
+                "UPDATE sources SET feed_title = ?2, feed_link = ?3
+                 WHERE id = ?1 AND (feed_title IS NOT ?2 OR feed_link IS NOT ?3)",
+            )
+            .and_then(|mut s| s.execute(params![source_id, meta.title, meta.link]))
+            .map_err(err)?;
+            let now = Utc::now().timestamp();
+            for e in entries {
+                counts.record(upsert(&tx, source_id, source, e, now).map_err(err)?);
             }
-            .into(),
-            entries_new: counts.new,
-            entries_updated: counts.updated,
-            ..rec.clone()
-        };
-        write_fetch(&tx, source_id, &rec).map_err(err)?;
+        }
+        if save.state_changed || counts.changed() {
+            let mut log = save.log.clone();
+            if save.feed.is_some() {
+                log.outcome = if counts.new > 0 {
+                    "new"
+                } else if counts.updated > 0 {
+                    "updated"
+                } else {
+                    "unchanged"
+                }
+                .into();
+            }
+            let mut state = save.state.clone();
+            state.last_outcome = Some(log.outcome.clone());
+            write_state(&tx, source_id, &state, &log, (counts.new, counts.updated)).map_err(err)?;
+        }
         tx.commit().map_err(err)?;
         Ok(counts)
     }

@@ -18,8 +18,8 @@ use include_dir::{Dir, include_dir};
 use rusqlite::Connection;
 use rusqlite_migration::{M, Migrations};
 
-pub use entries::EntryQuery;
-pub use sources::FetchRecord;
+pub use entries::{EntryQuery, FetchSave};
+pub use sources::FetchLog;
 
 static MIGRATIONS_DIR: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/migrations");
 

@@ -1,44 +1,43 @@
 //! Sources and their fetch state.
 
+use std::time::Duration;
+
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
 use super::{Store, StoreError, from_ts, to_ts};
 use crate::model::SourceState;
 
-/// What one fetch attempt did, for the source's state and the fetch log.
+/// One row of the fetch log: what one attempt did.
 #[derive(Debug, Clone, Default)]
-pub struct FetchRecord {
+pub struct FetchLog {
     pub started_at: DateTime<Utc>,
     pub duration_ms: u64,
-    /// `new`, `updated`, `unchanged`, `not-modified` or `error`.
+    /// `new`, `updated`, `unchanged`, `not-modified` or `error`; `new`/`updated`/`unchanged`
+    /// are filled in from what storing the entries did.
     pub outcome: String,
     pub http_status: Option<u16>,
     pub bytes: Option<u64>,
-    pub entries_new: usize,
-    pub entries_updated: usize,
     pub error: Option<String>,
-    /// Validators to send next time; `None` keeps the stored ones.
-    pub etag: Option<String>,
-    pub last_modified: Option<String>,
-    pub next_run_at: Option<DateTime<Utc>>,
 }
 
 impl Store {
-    /// The id of the named source, creating the row on first sight and refreshing its URL.
+    /// The id of the named source, creating the row on first sight. When the configured URL
+    /// changed, everything learned about the old address (validators, moves) is forgotten.
     pub(super) fn source_id(
         tx: &rusqlite::Connection,
         name: &str,
         url: &str,
     ) -> rusqlite::Result<i64> {
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO sources (name, url, created_at) VALUES (?1, ?2, ?3)
-             ON CONFLICT(name) DO UPDATE SET url = excluded.url WHERE url <> excluded.url",
-            params![name, url, Utc::now().timestamp()],
-        )?;
-        tx.query_row("SELECT id FROM sources WHERE name = ?1", [name], |r| {
-            r.get(0)
-        })
+             ON CONFLICT(name) DO UPDATE SET url = excluded.url, fetch_url = NULL,
+                 redirect_target = NULL, redirect_streak = 0, etag = NULL, last_modified = NULL
+             WHERE url <> excluded.url",
+        )?
+        .execute(params![name, url, Utc::now().timestamp()])?;
+        tx.prepare_cached("SELECT id FROM sources WHERE name = ?1")?
+            .query_row([name], |r| r.get(0))
     }
 
     /// Makes sure a row exists for every configured source (so the status page lists them
@@ -51,12 +50,14 @@ impl Store {
     /// The stored fetch state of a source; `None` if it was never seen.
     pub fn source_state(&self, name: &str) -> Result<Option<SourceState>, StoreError> {
         self.conn
-            .query_row(
+            .prepare_cached(
                 "SELECT etag, last_modified, last_fetch_at, last_outcome, last_error,
-                        last_success_at, consecutive_errors, next_run_at
+                        last_success_at, consecutive_errors, next_run_at, url, fetch_url,
+                        redirect_target, redirect_streak, feed_interval
                  FROM sources WHERE name = ?1",
-                [name],
-                |r| {
+            )
+            .and_then(|mut stmt| {
+                stmt.query_row([name], |r| {
                     Ok(SourceState {
                         etag: r.get(0)?,
                         last_modified: r.get(1)?,
@@ -66,73 +67,66 @@ impl Store {
                         last_success_at: r.get::<_, Option<i64>>(5)?.map(from_ts),
                         consecutive_errors: r.get(6)?,
                         next_run_at: r.get::<_, Option<i64>>(7)?.map(from_ts),
+                        url: r.get(8)?,
+                        fetch_url: r.get(9)?,
+                        redirect_target: r.get(10)?,
+                        redirect_streak: r.get(11)?,
+                        feed_interval: r
+                            .get::<_, Option<i64>>(12)?
+                            .map(|s| Duration::from_secs(s.max(0) as u64)),
                     })
-                },
-            )
-            .optional()
+                })
+                .optional()
+            })
             .map_err(|e| self.err(e))
-    }
-
-    /// Records a fetch that stored nothing (not modified, or an error) in its own transaction.
-    pub fn record_fetch(
-        &mut self,
-        name: &str,
-        url: &str,
-        rec: &FetchRecord,
-    ) -> Result<(), StoreError> {
-        let tx = self.conn.transaction().map_err(|e| StoreError::Sqlite {
-            path: self.path.clone(),
-            source: e,
-        })?;
-        let r = Store::source_id(&tx, name, url).and_then(|id| write_fetch(&tx, id, rec));
-        r.and_then(|_| tx.commit()).map_err(|e| self.err(e))
     }
 }
 
-/// Updates a source's state and appends to the fetch log, inside the caller's transaction.
-pub(super) fn write_fetch(
+/// Writes a source's whole state and appends to the fetch log, inside the caller's transaction.
+pub(super) fn write_state(
     tx: &rusqlite::Connection,
     source_id: i64,
-    rec: &FetchRecord,
+    st: &SourceState,
+    log: &FetchLog,
+    counts: (usize, usize),
 ) -> rusqlite::Result<()> {
-    let ok = rec.outcome != "error";
-    tx.execute(
+    tx.prepare_cached(
         "UPDATE sources SET
-            etag = coalesce(?2, etag),
-            last_modified = coalesce(?3, last_modified),
-            last_fetch_at = ?4,
-            last_outcome = ?5,
-            last_error = ?6,
-            last_success_at = CASE WHEN ?7 THEN ?4 ELSE last_success_at END,
-            consecutive_errors = CASE WHEN ?7 THEN 0 ELSE consecutive_errors + 1 END,
-            next_run_at = ?8
+            etag = ?2, last_modified = ?3, last_fetch_at = ?4, last_outcome = ?5,
+            last_error = ?6, last_success_at = ?7, consecutive_errors = ?8, next_run_at = ?9,
+            fetch_url = ?10, redirect_target = ?11, redirect_streak = ?12, feed_interval = ?13
          WHERE id = ?1",
-        params![
-            source_id,
-            rec.etag,
-            rec.last_modified,
-            to_ts(rec.started_at),
-            rec.outcome,
-            rec.error,
-            ok,
-            rec.next_run_at.map(to_ts),
-        ],
-    )?;
-    tx.execute(
+    )?
+    .execute(params![
+        source_id,
+        st.etag,
+        st.last_modified,
+        st.last_fetch_at.map(to_ts),
+        st.last_outcome,
+        st.last_error,
+        st.last_success_at.map(to_ts),
+        st.consecutive_errors,
+        st.next_run_at.map(to_ts),
+        st.fetch_url,
+        st.redirect_target,
+        st.redirect_streak,
+        st.feed_interval.map(|d| d.as_secs() as i64),
+    ])?;
+    tx.prepare_cached(
         "INSERT INTO fetch_log (source_id, started_at, duration_ms, outcome, http_status, bytes,
                                 entries_new, entries_updated, error)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        params![
-            source_id,
-            to_ts(rec.started_at),
-            rec.duration_ms as i64,
-            rec.outcome,
-            rec.http_status,
-            rec.bytes.map(|b| b as i64),
-            rec.entries_new as i64,
-            rec.entries_updated as i64,
-            rec.error,
-        ],
-    )?;
+    )?
+    .execute(params![
+        source_id,
+        to_ts(log.started_at),
+        log.duration_ms as i64,
+        log.outcome,
+        log.http_status,
+        log.bytes.map(|b| b as i64),
+        counts.0 as i64,
+        counts.1 as i64,
+        log.error,
+    ])?;
     Ok(())
 }

@@ -1,5 +1,5 @@
 use super::*;
-use crate::model::{CleanEntry, EntryChange, FeedMeta};
+use crate::model::{CleanEntry, FeedMeta, SourceState};
 
 fn entry(guid: &str, title: &str) -> CleanEntry {
     CleanEntry {
@@ -10,12 +10,41 @@ fn entry(guid: &str, title: &str) -> CleanEntry {
     }
 }
 
-fn rec() -> FetchRecord {
-    FetchRecord {
-        started_at: Utc::now(),
+fn ingest(store: &mut Store, source: &str, entries: &[CleanEntry]) -> crate::model::IngestCounts {
+    let state = SourceState {
+        url: "https://example.org/rss".into(),
         etag: Some("\"v1\"".into()),
         ..Default::default()
-    }
+    };
+    let meta = FeedMeta::default();
+    let save = FetchSave {
+        state: &state,
+        log: FetchLog {
+            started_at: Utc::now(),
+            ..Default::default()
+        },
+        feed: Some((&meta, entries)),
+        state_changed: false,
+    };
+    store
+        .save_fetch(source, "https://example.org/rss", &save)
+        .unwrap()
+}
+
+fn record(store: &mut Store, state: &SourceState, outcome: &str) {
+    let save = FetchSave {
+        state,
+        log: FetchLog {
+            started_at: Utc::now(),
+            outcome: outcome.into(),
+            ..Default::default()
+        },
+        feed: None,
+        state_changed: true,
+    };
+    store
+        .save_fetch("s", "https://example.org/rss", &save)
+        .unwrap();
 }
 
 fn temp_store() -> (tempfile::TempDir, Store) {
@@ -47,31 +76,25 @@ fn opening_applies_every_migration_once() {
 #[test]
 fn reingesting_unchanged_entries_writes_nothing_and_changes_update_in_place() {
     let (_d, mut store) = temp_store();
-    let meta = FeedMeta::default();
     let batch = vec![entry("a", "A"), entry("b", "B")];
-    let c = store
-        .ingest("s", "https://example.org/rss", &meta, &batch, &rec())
-        .unwrap();
+    let c = ingest(&mut store, "s", &batch);
     assert_eq!((c.new, c.updated, c.unchanged), (2, 0, 0));
-    let before: i64 = store
-        .conn
-        .query_row("SELECT total_changes()", [], |r| r.get(0))
-        .unwrap();
-    let c = store
-        .ingest("s", "https://example.org/rss", &meta, &batch, &rec())
-        .unwrap();
+    let changes = |s: &Store| -> i64 {
+        s.conn
+            .query_row("SELECT total_changes()", [], |r| r.get(0))
+            .unwrap()
+    };
+    let before = changes(&store);
+    let c = ingest(&mut store, "s", &batch);
     assert_eq!((c.new, c.updated, c.unchanged), (0, 0, 2));
-    let after: i64 = store
-        .conn
-        .query_row("SELECT total_changes()", [], |r| r.get(0))
-        .unwrap();
-    // Only the source's state row and one fetch-log row were written.
-    assert_eq!(after - before, 3);
+    assert_eq!(
+        changes(&store),
+        before,
+        "an unchanged fetch writes nothing at all"
+    );
 
     let changed = vec![entry("a", "A, revised"), entry("b", "B")];
-    let c = store
-        .ingest("s", "https://example.org/rss", &meta, &changed, &rec())
-        .unwrap();
+    let c = ingest(&mut store, "s", &changed);
     assert_eq!((c.new, c.updated), (0, 1));
     assert_eq!(store.entry_count(Some("s")).unwrap(), 2);
     let list = store
@@ -85,39 +108,49 @@ fn reingesting_unchanged_entries_writes_nothing_and_changes_update_in_place() {
 }
 
 #[test]
-fn fetch_state_is_kept_and_errors_count_up_then_reset() {
+fn source_state_round_trips() {
     let (_d, mut store) = temp_store();
-    let url = "https://example.org/rss";
-    store
-        .ingest("s", url, &FeedMeta::default(), &[], &rec())
-        .unwrap();
-    let st = store.source_state("s").unwrap().unwrap();
-    assert_eq!(st.etag.as_deref(), Some("\"v1\""));
-    for _ in 0..2 {
-        let r = FetchRecord {
-            outcome: "error".into(),
-            error: Some("timeout".into()),
-            started_at: Utc::now(),
-            ..Default::default()
-        };
-        store.record_fetch("s", url, &r).unwrap();
-    }
-    let st = store.source_state("s").unwrap().unwrap();
-    assert_eq!(st.consecutive_errors, 2);
-    assert_eq!(
-        st.etag.as_deref(),
-        Some("\"v1\""),
-        "an error keeps the validators"
-    );
-    let ok = FetchRecord {
-        outcome: "not-modified".into(),
-        started_at: Utc::now(),
+    let state = SourceState {
+        url: "https://example.org/rss".into(),
+        etag: Some("\"e\"".into()),
+        last_modified: Some("Tue, 02 Jan 2024 03:04:05 GMT".into()),
+        consecutive_errors: 3,
+        last_error: Some("HTTP 503".into()),
+        next_run_at: Some(Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()),
+        fetch_url: Some("https://example.org/new".into()),
+        redirect_target: Some("https://example.org/new".into()),
+        redirect_streak: 3,
+        feed_interval: Some(std::time::Duration::from_secs(900)),
         ..Default::default()
     };
-    store.record_fetch("s", url, &ok).unwrap();
-    let st = store.source_state("s").unwrap().unwrap();
-    assert_eq!(st.consecutive_errors, 0);
-    assert!(st.last_success_at.is_some());
+    record(&mut store, &state, "error");
+    let back = store.source_state("s").unwrap().unwrap();
+    assert_eq!(back.last_outcome.as_deref(), Some("error"));
+    assert_eq!(
+        SourceState {
+            last_outcome: None,
+            ..back
+        },
+        state
+    );
+}
+
+#[test]
+fn a_changed_configured_url_forgets_what_was_learned_about_the_old_one() {
+    let (_d, mut store) = temp_store();
+    let state = SourceState {
+        url: "https://example.org/rss".into(),
+        etag: Some("\"e\"".into()),
+        fetch_url: Some("https://example.org/new".into()),
+        ..Default::default()
+    };
+    record(&mut store, &state, "not-modified");
+    store
+        .register_source("s", "https://other.example/feed")
+        .unwrap();
+    let back = store.source_state("s").unwrap().unwrap();
+    assert_eq!(back.url, "https://other.example/feed");
+    assert_eq!((back.etag, back.fetch_url), (None, None));
 }
 
 #[test]
@@ -127,18 +160,8 @@ fn feeds_list_newest_first_within_their_sources() {
     old.published = Some(Utc.with_ymd_and_hms(2020, 1, 1, 0, 0, 0).unwrap());
     let mut new = entry("new", "New");
     new.published = Some(Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap());
-    store
-        .ingest("s", "u", &FeedMeta::default(), &[old, new], &rec())
-        .unwrap();
-    store
-        .ingest(
-            "other",
-            "u2",
-            &FeedMeta::default(),
-            &[entry("x", "X")],
-            &rec(),
-        )
-        .unwrap();
+    ingest(&mut store, "s", &[old, new]);
+    ingest(&mut store, "other", &[entry("x", "X")]);
     let list = store
         .entries(&EntryQuery {
             sources: &["s".into()],
@@ -147,5 +170,4 @@ fn feeds_list_newest_first_within_their_sources() {
         .unwrap();
     let titles: Vec<_> = list.iter().map(|e| e.title.as_str()).collect();
     assert_eq!(titles, ["New", "Old"]);
-    let _ = EntryChange::New;
 }
