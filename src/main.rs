@@ -139,9 +139,22 @@ fn fetch(config: Config, names: Vec<String>) -> anyhow::Result<ExitCode> {
     let store = Store::open(&config.storage.database)?;
     let writer = Arc::new(Mutex::new(store));
     let runner = Runner::new(&config, writer)?;
-    let reports = runtime().block_on(runner.run_all(&sources));
-    for r in &reports {
-        println!("{r}");
+    if std::io::stdout().is_terminal() {
+        // Interactive: a progress bar, with each source's line printed as it finishes.
+        let bar = indicatif::ProgressBar::new(sources.len() as u64).with_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} sources  {elapsed}")
+                .expect("static template"),
+        );
+        runtime().block_on(runner.run_all_with(&sources, |r| {
+            bar.println(r.to_string());
+            bar.inc(1);
+        }));
+        bar.finish_and_clear();
+    } else {
+        // Scripted: one line per source, in config order.
+        for r in runtime().block_on(runner.run_all(&sources)) {
+            println!("{r}");
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

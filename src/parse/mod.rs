@@ -8,6 +8,7 @@
 
 pub mod encoding;
 pub mod legacy;
+pub mod limits;
 
 use std::time::Duration;
 
@@ -72,7 +73,8 @@ pub fn parse_feed(
     } else {
         let decoded = encoding::decode(bytes, http_charset);
         sy_interval = syndication_interval(&decoded.text);
-        let repaired = legacy::repair(&decoded.text);
+        let kept = limits::truncate_entries(&decoded.text, limits.max_entries);
+        let repaired = legacy::repair(&kept);
         let text = legacy::bridge(&repaired);
         parser.parse(text.as_bytes())
     }

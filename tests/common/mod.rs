@@ -2,6 +2,8 @@
 //! folders, and the real `wirefeed` binary run as a child process.
 #![allow(dead_code)]
 
+pub mod hostile;
+
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
