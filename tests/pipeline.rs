@@ -237,3 +237,90 @@ fn total_changes_of(config: &Config) -> (i64, Vec<String>) {
 fn rusqlite_conn(config: &Config) -> rusqlite::Connection {
     rusqlite::Connection::open(&config.storage.database).unwrap()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn declared_and_http_charsets_decode_correctly() {
+    let doc = |decl: &str, title_bytes: &[u8]| -> Vec<u8> {
+        let mut v = format!(
+            "{decl}<rss version=\"2.0\"><channel><title>T</title><item><guid>1</guid><title>"
+        )
+        .into_bytes();
+        v.extend_from_slice(title_bytes);
+        v.extend_from_slice(b"</title></item></channel></rss>");
+        v
+    };
+    let utf16: Vec<u8> = {
+        let text = "<?xml version=\"1.0\" encoding=\"UTF-16\"?><rss version=\"2.0\"><channel><title>T</title><item><guid>1</guid><title>Grüße aus Köln</title></item></channel></rss>";
+        let mut v = vec![0xFF, 0xFE];
+        for u in text.encode_utf16() {
+            v.extend_from_slice(&u.to_le_bytes());
+        }
+        v
+    };
+    let cases: Vec<(&str, Vec<u8>, &str, &str)> = vec![
+        (
+            "latin1-http",
+            doc("", b"Caf\xe9 cr\xe8me"),
+            "text/xml; charset=ISO-8859-1",
+            "Café crème",
+        ),
+        (
+            "cp1252",
+            doc(
+                "<?xml version=\"1.0\" encoding=\"windows-1252\"?>",
+                b"\x93Quoted\x94 \x80 5",
+            ),
+            "application/rss+xml",
+            "\u{201c}Quoted\u{201d} € 5",
+        ),
+        (
+            "koi8r",
+            doc(
+                "<?xml version=\"1.0\" encoding=\"KOI8-R\"?>",
+                b"\xf0\xd2\xc9\xd7\xc5\xd4",
+            ),
+            "application/xml",
+            "Привет",
+        ),
+        ("utf16", utf16, "application/xml", "Grüße aus Köln"),
+        (
+            "bad-utf8",
+            doc(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>",
+                b"ok \xff bytes",
+            ),
+            "application/xml",
+            "ok \u{fffd} bytes",
+        ),
+    ];
+    let files: HashMap<String, Served> = cases
+        .iter()
+        .map(|(n, body, ct, _)| {
+            (
+                n.to_string(),
+                Served {
+                    body: body.clone().into(),
+                    content_type: ct.to_string(),
+                    etag: None,
+                },
+            )
+        })
+        .collect();
+    let server = FeedServer::start(files).await;
+    let dir = tempfile::tempdir().unwrap();
+    let names: Vec<&str> = cases.iter().map(|c| c.0).collect();
+    let config = config_for(dir.path(), &server, &names, "");
+    let runner = open(&config);
+    let reports = runner.run_all(&config.sources).await;
+    let store = runner.writer().lock().unwrap();
+    for (i, (name, _, _, expected)) in cases.iter().enumerate() {
+        assert_eq!(reports[i].outcome, Outcome::New, "{name}: {}", reports[i]);
+        let entries = store
+            .entries(&wirefeed::store::EntryQuery {
+                sources: &[source_name(i)],
+                limit: 5,
+            })
+            .unwrap();
+        assert_eq!(entries[0].title, *expected, "{name}");
+    }
+}
