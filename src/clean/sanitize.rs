@@ -62,8 +62,9 @@ const TAGS: &[&str] = &[
     "ul",
 ];
 
-/// Sanitises `html`, making every URL absolute against `base`.
-pub fn sanitize_html(html: &str, base: &Url) -> String {
+/// The allowlist, built once per thread: building it allocates a dozen hash sets, which
+/// would otherwise be paid for every summary and body of every entry.
+fn news_builder() -> Builder<'static> {
     let mut b = Builder::default();
     b.tags(TAGS.iter().copied().collect())
         .clean_content_tags(
@@ -87,15 +88,28 @@ pub fn sanitize_html(html: &str, base: &Url) -> String {
             .collect(),
         )
         .url_schemes(["http", "https", "mailto"].into_iter().collect())
-        .url_relative(UrlRelative::RewriteWithBase(base.clone()))
         .link_rel(Some("noopener noreferrer"));
-    b.clean(html).to_string()
+    b
+}
+
+thread_local! {
+    static NEWS: std::cell::RefCell<Builder<'static>> = std::cell::RefCell::new(news_builder());
+    static TEXT_ONLY: Builder<'static> = Builder::empty();
+}
+
+/// Sanitises `html`, making every URL absolute against `base`.
+pub fn sanitize_html(html: &str, base: &Url) -> String {
+    NEWS.with(|b| {
+        let mut b = b.borrow_mut();
+        b.url_relative(UrlRelative::RewriteWithBase(base.clone()));
+        b.clean(html).to_string()
+    })
 }
 
 /// Plain text of an HTML fragment (tags dropped, entities decoded, whitespace collapsed).
 pub fn html_to_text(html: &str) -> String {
     let text = if html.contains('<') || html.contains('&') {
-        let stripped = Builder::empty().clean(html).to_string();
+        let stripped = TEXT_ONLY.with(|b| b.clean(html).to_string());
         unescape(&stripped)
     } else {
         html.to_string()

@@ -39,7 +39,7 @@ pub fn repair(text: &str) -> Cow<'_, str> {
     let mut out = String::with_capacity(text.len() + 64);
     let mut changed = false;
     let mut rest = text;
-    while let Some(i) = rest.find(['&', '<']) {
+    while let Some(i) = memchr::memchr2(b'&', b'<', rest.as_bytes()) {
         out.push_str(&rest[..i]);
         rest = &rest[i..];
         if rest.starts_with("<![CDATA[") || rest.starts_with("<!--") {
