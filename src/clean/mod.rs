@@ -5,6 +5,7 @@
 //! stripping and wire metadata build on this module.
 
 mod sanitize;
+pub mod urls;
 
 pub use sanitize::{html_to_text, sanitize_html};
 
@@ -19,7 +20,8 @@ pub fn clean_entry(raw: &RawEntry, feed_url: &Url) -> CleanEntry {
         .link
         .as_deref()
         .and_then(|l| feed_url.join(l.trim()).ok())
-        .filter(|u| matches!(u.scheme(), "http" | "https"));
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .map(|u| urls::strip_tracking(&u));
     let base = link.clone().unwrap_or_else(|| feed_url.clone());
     let html = |s: &Option<String>| {
         s.as_deref()

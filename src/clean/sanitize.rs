@@ -88,11 +88,22 @@ fn news_builder() -> Builder<'static> {
             .collect(),
         )
         .url_schemes(["http", "https", "mailto"].into_iter().collect())
-        .link_rel(Some("noopener noreferrer"));
+        .link_rel(Some("noopener noreferrer"))
+        .attribute_filter(|element, attribute, value| {
+            if element == "a" && attribute == "href" {
+                let joined = BASE.with(|b| b.borrow().as_ref().and_then(|b| b.join(value).ok()));
+                if let Some(u) = joined.filter(|u| matches!(u.scheme(), "http" | "https")) {
+                    return Some(super::urls::strip_tracking(&u).to_string().into());
+                }
+            }
+            Some(value.into())
+        });
     b
 }
 
 thread_local! {
+    /// The base URL of the fragment being cleaned, for the attribute filter.
+    static BASE: std::cell::RefCell<Option<Url>> = const { std::cell::RefCell::new(None) };
     static NEWS: std::cell::RefCell<Builder<'static>> = std::cell::RefCell::new(news_builder());
     static TEXT_ONLY: Builder<'static> = Builder::empty();
 }
@@ -101,6 +112,7 @@ thread_local! {
 pub fn sanitize_html(html: &str, base: &Url) -> String {
     NEWS.with(|b| {
         let mut b = b.borrow_mut();
+        BASE.with(|cell| *cell.borrow_mut() = Some(base.clone()));
         b.url_relative(UrlRelative::RewriteWithBase(base.clone()));
         b.clean(html).to_string()
     })
@@ -183,6 +195,15 @@ mod tests {
         assert_eq!(
             out,
             "<a href=\"https://news.example/c\" rel=\"noopener noreferrer\">c</a><img src=\"https://news.example/i.png\" alt=\"i\">"
+        );
+    }
+
+    #[test]
+    fn tracking_parameters_are_stripped_from_links_in_content() {
+        let out = sanitize_html("<a href=\"/x?utm_source=feed&amp;id=3\">x</a>", &base());
+        assert_eq!(
+            out,
+            "<a href=\"https://news.example/x?id=3\" rel=\"noopener noreferrer\">x</a>"
         );
     }
 

@@ -1,0 +1,139 @@
+//! Canonical article URLs: tracking parameters removed, so the same article linked from
+//! different campaigns, newsletters and feeds is recognisably the same URL — for readers (no
+//! tracking) and for dedup (same URL, same story).
+//!
+//! The parameter list is data (`data/tracking-params.txt`), not code.
+
+use std::sync::OnceLock;
+
+use url::Url;
+
+/// Tracking parameters: exact names, and prefixes (entries ending in `*`).
+struct TrackingParams {
+    exact: Vec<String>,
+    prefixes: Vec<String>,
+}
+
+fn params() -> &'static TrackingParams {
+    static P: OnceLock<TrackingParams> = OnceLock::new();
+    P.get_or_init(|| {
+        let mut p = TrackingParams {
+            exact: Vec::new(),
+            prefixes: Vec::new(),
+        };
+        for line in include_str!("data/tracking-params.txt").lines() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            match line.strip_suffix('*') {
+                Some(prefix) => p.prefixes.push(prefix.to_ascii_lowercase()),
+                None => p.exact.push(line.to_ascii_lowercase()),
+            }
+        }
+        p
+    })
+}
+
+/// Whether a query parameter name is a tracking parameter.
+pub fn is_tracking_param(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    let p = params();
+    p.exact.iter().any(|e| *e == name)
+        || p.prefixes.iter().any(|pre| name.starts_with(pre.as_str()))
+}
+
+/// The URL with tracking parameters (and a tracking-only fragment) removed; other parameters
+/// keep their order, because some sites route on them.
+pub fn strip_tracking(url: &Url) -> Url {
+    let mut out = url.clone();
+    if url.query().is_some() {
+        let kept: Vec<(String, String)> = url
+            .query_pairs()
+            .filter(|(k, _)| !is_tracking_param(k))
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        if kept.is_empty() {
+            out.set_query(None);
+        } else {
+            out.query_pairs_mut().clear().extend_pairs(kept);
+        }
+    }
+    if let Some(f) = url.fragment()
+        && (f.is_empty()
+            || f.contains('=')
+                && f.split('&')
+                    .all(|kv| is_tracking_param(kv.split('=').next().unwrap_or(""))))
+    {
+        out.set_fragment(None);
+    }
+    out
+}
+
+/// The dedup key for an article URL: tracking stripped, scheme and `www.` ignored, host
+/// lowercased (the url crate already does), default ports and trailing slashes dropped,
+/// the fragment dropped. Two links with the same key are the same article.
+pub fn canonical_key(url: &Url) -> String {
+    let u = strip_tracking(url);
+    let host = u.host_str().unwrap_or("");
+    let host = host.strip_prefix("www.").unwrap_or(host);
+    let mut path = u.path().trim_end_matches('/').to_string();
+    if path.is_empty() {
+        path.push('/');
+    }
+    let mut key = format!(
+        "{host}{}{path}",
+        u.port().map(|p| format!(":{p}")).unwrap_or_default()
+    );
+    if let Some(q) = u.query() {
+        key.push('?');
+        key.push_str(q);
+    }
+    key
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn u(s: &str) -> Url {
+        Url::parse(s).unwrap()
+    }
+
+    #[test]
+    fn tracking_parameters_go_and_others_stay_in_order() {
+        let cases = [
+            (
+                "https://ex.org/a?utm_source=rss&utm_medium=feed",
+                "https://ex.org/a",
+            ),
+            (
+                "https://ex.org/a?id=7&fbclid=xyz&page=2",
+                "https://ex.org/a?id=7&page=2",
+            ),
+            (
+                "https://ex.org/a?GCLID=1&mc_cid=2&mc_eid=3",
+                "https://ex.org/a",
+            ),
+            (
+                "https://ex.org/a?itm_source=x&q=news",
+                "https://ex.org/a?q=news",
+            ),
+            ("https://ex.org/a#utm_source=x", "https://ex.org/a"),
+            ("https://ex.org/a#section-2", "https://ex.org/a#section-2"),
+            ("https://ex.org/a?x=1", "https://ex.org/a?x=1"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(strip_tracking(&u(input)).as_str(), want, "{input}");
+        }
+    }
+
+    #[test]
+    fn canonical_keys_ignore_scheme_www_slash_and_tracking() {
+        let a = canonical_key(&u("https://www.ex.org/news/story/?utm_campaign=x"));
+        let b = canonical_key(&u("http://ex.org/news/story#top"));
+        assert_eq!(a, b);
+        assert_eq!(a, "ex.org/news/story");
+        assert_ne!(a, canonical_key(&u("https://ex.org/news/story?id=2")));
+    }
+}
