@@ -39,7 +39,7 @@ fn params() -> &'static TrackingParams {
 pub fn is_tracking_param(name: &str) -> bool {
     let name = name.to_ascii_lowercase();
     let p = params();
-    p.exact.iter().any(|e| *e == name)
+    p.exact.contains(&name)
         || p.prefixes.iter().any(|pre| name.starts_with(pre.as_str()))
 }
 
