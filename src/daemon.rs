@@ -26,6 +26,9 @@ use crate::store::Store;
 /// How long shutdown waits for fetches in flight before abandoning them.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
+/// How often the scheduler's next-run times are saved (they are also saved at shutdown).
+const SCHEDULE_SAVE_EVERY: Duration = Duration::from_secs(600);
+
 /// Runs the daemon until SIGTERM or SIGINT.
 pub async fn run(config_path: PathBuf) -> anyhow::Result<()> {
     let config = Arc::new(load(&config_path)?);
@@ -59,6 +62,8 @@ pub async fn run(config_path: PathBuf) -> anyhow::Result<()> {
     let mut in_flight: HashSet<String> = HashSet::new();
     let mut tasks = JoinSet::new();
     let mut config = config;
+    let mut save_schedule = tokio::time::interval(SCHEDULE_SAVE_EVERY);
+    save_schedule.tick().await;
 
     loop {
         let now = Utc::now();
@@ -93,6 +98,7 @@ pub async fn run(config_path: PathBuf) -> anyhow::Result<()> {
                 }
             }
             Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
+            _ = save_schedule.tick() => persist_schedule(&writer, &next_runs).await,
             _ = tokio::time::sleep(wake) => {}
             _ = sighup.recv() => {
                 match reload(&config_path, &config, &writer) {
@@ -132,6 +138,7 @@ pub async fn run(config_path: PathBuf) -> anyhow::Result<()> {
     }
     let _ = tokio::time::timeout(Duration::from_secs(5), http).await;
     drop(runner);
+    persist_schedule(&writer, &next_runs).await;
     // Closing the last connection checkpoints the WAL into the main file.
     match Arc::try_unwrap(writer) {
         Ok(m) => drop(m.into_inner()),
@@ -139,6 +146,19 @@ pub async fn run(config_path: PathBuf) -> anyhow::Result<()> {
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+async fn persist_schedule(writer: &Arc<Mutex<Store>>, next_runs: &HashMap<String, DateTime<Utc>>) {
+    let runs: Vec<(String, DateTime<Utc>)> =
+        next_runs.iter().map(|(n, t)| (n.clone(), *t)).collect();
+    let w = writer.clone();
+    match tokio::task::spawn_blocking(move || w.lock().expect("writer lock").save_schedule(&runs))
+        .await
+    {
+        Ok(Ok(n)) => tracing::debug!(changed = n, "schedule saved"),
+        Ok(Err(e)) => tracing::error!(error = %e, "cannot save the schedule"),
+        Err(e) => tracing::error!(error = %e, "schedule save task failed"),
+    }
 }
 
 fn load(path: &Path) -> anyhow::Result<Config> {

@@ -19,6 +19,7 @@ fn rss(titles: &[&str]) -> Served {
             .into(),
         content_type: "application/rss+xml".into(),
         etag: Some(format!("\"{}\"", titles.join("|").len())),
+        ..Default::default()
     }
 }
 
@@ -118,4 +119,56 @@ async fn sources_are_refetched_on_schedule_and_reload_adds_sources() {
     assert_eq!(feed_titles(&url).await.len(), 3);
 
     assert!(daemon.stop().success(), "{}", daemon.log());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_honours_the_publishers_max_age_and_fetches_nothing_early() {
+    let mut feed = rss(&["A1"]);
+    feed.cache_control = Some("max-age=3600".into());
+    let server = FeedServer::start(HashMap::from([("a.xml".to_string(), feed)])).await;
+    let dir = tempfile::tempdir().unwrap();
+    let port = common::free_port();
+    let sources = vec![("a".to_string(), server.url("a.xml"))];
+    let config = common::write_config(dir.path(), port, &sources, "[[feeds]]\nname = \"all\"\n");
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("*/15 * * * *", "* * * * * *");
+    std::fs::write(&config, &text).unwrap();
+
+    let mut daemon = Daemon::start(&config, port);
+    let url = format!("{}/feeds/all.atom", daemon.base);
+    wait_titles(&url, |t| t == ["A1"], "first fetch", || daemon.log()).await;
+    assert!(daemon.stop().success());
+    let conn = rusqlite::Connection::open(dir.path().join("wirefeed.db")).unwrap();
+    let (next, last): (i64, i64) = conn
+        .query_row(
+            "SELECT next_run_at, last_fetch_at FROM sources WHERE name = 'a'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert!(
+        next - last >= 3600,
+        "next run {}s after the fetch",
+        next - last
+    );
+
+    // Restarted with an every-second schedule, the daemon still waits out the hour.
+    let mut daemon = Daemon::start(&config, port);
+    wait_titles(
+        &url,
+        |t| t == ["A1"],
+        "serving after restart",
+        || daemon.log(),
+    )
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(
+        server
+            .counters
+            .requests
+            .load(std::sync::atomic::Ordering::SeqCst),
+        1
+    );
+    assert!(daemon.stop().success());
 }

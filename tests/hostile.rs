@@ -267,6 +267,7 @@ async fn backoff_grows_to_the_cap_and_the_first_success_resets_it() {
             body: hostile::rss(&[("a", "Back")]).into(),
             content_type: "application/rss+xml".into(),
             etag: None,
+            ..Default::default()
         },
     );
     let now = s.clock.now_for_test();

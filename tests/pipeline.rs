@@ -189,6 +189,7 @@ async fn changed_feed_updates_entries_in_place_and_unchanged_body_writes_no_entr
         .into(),
         content_type: "application/rss+xml".into(),
         etag: Some(etag.into()),
+        ..Default::default()
     };
     let server =
         FeedServer::start(HashMap::from([(path.to_string(), doc("First", "\"1\""))])).await;
@@ -302,6 +303,7 @@ async fn declared_and_http_charsets_decode_correctly() {
                     body: body.clone().into(),
                     content_type: ct.to_string(),
                     etag: None,
+                    ..Default::default()
                 },
             )
         })

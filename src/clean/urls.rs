@@ -39,8 +39,7 @@ fn params() -> &'static TrackingParams {
 pub fn is_tracking_param(name: &str) -> bool {
     let name = name.to_ascii_lowercase();
     let p = params();
-    p.exact.contains(&name)
-        || p.prefixes.iter().any(|pre| name.starts_with(pre.as_str()))
+    p.exact.contains(&name) || p.prefixes.iter().any(|pre| name.starts_with(pre.as_str()))
 }
 
 /// The URL with tracking parameters (and a tracking-only fragment) removed; other parameters

@@ -47,6 +47,35 @@ impl Store {
         Ok(())
     }
 
+    /// Persists the scheduler's next-run times in one transaction, writing only rows whose
+    /// value changed. Polls that find nothing new do not write (see `FetchSave`), so the daemon
+    /// saves their schedule this way periodically and at shutdown: a restart then still
+    /// honours the publishers' requested intervals instead of fetching everything at once.
+    pub fn save_schedule(
+        &mut self,
+        next_runs: &[(String, DateTime<Utc>)],
+    ) -> Result<usize, StoreError> {
+        let path = self.path.clone();
+        let err = |e| StoreError::Sqlite {
+            path: path.clone(),
+            source: e,
+        };
+        let tx = self.conn.transaction().map_err(err)?;
+        let mut changed = 0;
+        {
+            let mut stmt = tx
+                .prepare_cached(
+                    "UPDATE sources SET next_run_at = ?2 WHERE name = ?1 AND next_run_at IS NOT ?2",
+                )
+                .map_err(err)?;
+            for (name, at) in next_runs {
+                changed += stmt.execute(params![name, to_ts(*at)]).map_err(err)?;
+            }
+        }
+        tx.commit().map_err(err)?;
+        Ok(changed)
+    }
+
     /// The stored fetch state of a source; `None` if it was never seen.
     pub fn source_state(&self, name: &str) -> Result<Option<SourceState>, StoreError> {
         self.conn

@@ -25,11 +25,13 @@ pub fn shared_data() -> PathBuf {
 }
 
 /// One file the feed server serves.
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub struct Served {
     pub body: Bytes,
     pub content_type: String,
     pub etag: Option<String>,
+    /// A `Cache-Control` header to send, if any.
+    pub cache_control: Option<String>,
 }
 
 #[derive(Default)]
@@ -79,6 +81,9 @@ async fn serve_file(
     );
     if let Some(e) = &f.etag {
         h.insert(header::ETAG, HeaderValue::from_str(e).unwrap());
+    }
+    if let Some(cc) = &f.cache_control {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_str(cc).unwrap());
     }
     (StatusCode::OK, h, f.body).into_response()
 }
@@ -142,6 +147,7 @@ pub fn corpus_file(rel: &str) -> Served {
         body: Bytes::from(body),
         content_type,
         etag: Some(etag),
+        cache_control: None,
     }
 }
 
