@@ -30,6 +30,7 @@ pub struct Config {
     pub server: ServerConfig,
     pub storage: StorageConfig,
     pub fetch: FetchConfig,
+    pub clean: CleanConfig,
     pub sources: Vec<SourceConfig>,
     pub feeds: Vec<FeedConfig>,
 }
@@ -77,6 +78,32 @@ pub struct SourceConfig {
     pub schedule: CronSchedule,
     pub tags: Vec<String>,
     pub full_text: bool,
+    /// This source's own cleaning rules.
+    pub rules: SourceRules,
+}
+
+/// Per-source cleaning rules, validated at load (selectors parse, patterns compile).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SourceRules {
+    /// CSS selectors whose elements are removed from the entry's HTML.
+    pub remove: Vec<String>,
+    /// CSS selectors: when given, only matching elements are kept.
+    pub keep: Vec<String>,
+    /// Regular expressions: paragraphs whose text matches are dropped.
+    pub drop: Vec<String>,
+}
+
+/// How boilerplate is learned, and what must never be treated as boilerplate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CleanConfig {
+    /// A text block seen in this many distinct entries of one source is its boilerplate.
+    pub learn_after: usize,
+    /// … within this window.
+    pub learn_window: Duration,
+    /// Regular expressions for paragraphs to drop from every source.
+    pub drop: Vec<String>,
+    /// Regular expressions for blocks that are never boilerplate, learned or built in.
+    pub keep: Vec<String>,
 }
 
 /// One feed to publish, and which sources feed it.
@@ -240,6 +267,40 @@ fn parse_cron(
             None
         }
     }
+}
+
+/// Problems with CSS selectors and regular expressions, located.
+fn check_selectors(list: &[Spanned<String>], loc: &Locator, problems: &mut Vec<Diagnostic>) {
+    for s in list {
+        if let Err(e) = scraper::Selector::parse(s.get_ref()) {
+            problems.push(loc.at(
+                Some(s.span()),
+                format!("invalid CSS selector {:?}: {e}", s.get_ref()),
+            ));
+        }
+    }
+}
+
+fn check_patterns(list: &[Spanned<String>], loc: &Locator, problems: &mut Vec<Diagnostic>) {
+    for s in list {
+        if let Err(e) = regex::Regex::new(s.get_ref()) {
+            let msg = e
+                .to_string()
+                .lines()
+                .last()
+                .unwrap_or_default()
+                .trim()
+                .to_string();
+            problems.push(loc.at(
+                Some(s.span()),
+                format!("invalid pattern {:?}: {msg}", s.get_ref()),
+            ));
+        }
+    }
+}
+
+fn strings(list: &[Spanned<String>]) -> Vec<String> {
+    list.iter().map(|s| s.get_ref().clone()).collect()
 }
 
 fn check_unique<'a>(

@@ -11,8 +11,9 @@ use url::Url;
 
 use super::diagnostics::{Diagnostic, Locator};
 use super::{
-    Config, FeedConfig, FetchConfig, ServerConfig, SourceConfig, StorageConfig, check_unique,
-    parse_cron, parse_duration, parse_size, parse_source_url,
+    CleanConfig, Config, FeedConfig, FetchConfig, ServerConfig, SourceConfig, SourceRules,
+    StorageConfig, check_patterns, check_selectors, check_unique, parse_cron, parse_duration,
+    parse_size, parse_source_url, strings,
 };
 use crate::schedule::CronSchedule;
 
@@ -22,6 +23,7 @@ pub(super) struct RawConfig {
     server: RawServer,
     storage: RawStorage,
     fetch: RawFetch,
+    clean: RawClean,
     sources: Vec<RawSource>,
     feeds: Vec<RawFeed>,
 }
@@ -93,6 +95,26 @@ impl Default for RawFetch {
 }
 
 #[derive(Deserialize)]
+#[serde(default)]
+struct RawClean {
+    learn_after: Spanned<usize>,
+    learn_window: Spanned<String>,
+    drop: Vec<Spanned<String>>,
+    keep: Vec<Spanned<String>>,
+}
+
+impl Default for RawClean {
+    fn default() -> Self {
+        RawClean {
+            learn_after: Spanned::new(0..0, 3),
+            learn_window: Spanned::new(0..0, "30d".into()),
+            drop: Vec::new(),
+            keep: Vec::new(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
 struct RawSource {
     name: Spanned<String>,
     url: Spanned<String>,
@@ -102,6 +124,12 @@ struct RawSource {
     tags: Vec<String>,
     #[serde(default)]
     full_text: bool,
+    #[serde(default)]
+    remove: Vec<Spanned<String>>,
+    #[serde(default)]
+    keep: Vec<Spanned<String>>,
+    #[serde(default)]
+    drop: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -203,12 +231,33 @@ impl RawConfig {
             allow_hosts: f.allow_hosts.clone(),
         };
 
+        let c = &self.clean;
+        if *c.learn_after.get_ref() < 2 {
+            problems.push(loc.at(
+                span_of(&c.learn_after),
+                "learn_after must be at least 2".into(),
+            ));
+        }
+        check_patterns(&c.drop, loc, problems);
+        check_patterns(&c.keep, loc, problems);
+        let clean = CleanConfig {
+            learn_after: (*c.learn_after.get_ref()).max(2),
+            learn_window: parse_duration(&c.learn_window, loc, problems),
+            drop: strings(&c.drop),
+            keep: strings(&c.keep),
+        };
+
         check_unique(
             self.sources.iter().map(|s| &s.name),
             "source",
             loc,
             problems,
         );
+        for s in &self.sources {
+            check_selectors(&s.remove, loc, problems);
+            check_selectors(&s.keep, loc, problems);
+            check_patterns(&s.drop, loc, problems);
+        }
         let sources: Vec<SourceConfig> = self
             .sources
             .iter()
@@ -225,6 +274,11 @@ impl RawConfig {
                     .unwrap_or_else(|| default_schedule.clone()),
                 tags: s.tags.clone(),
                 full_text: s.full_text,
+                rules: SourceRules {
+                    remove: strings(&s.remove),
+                    keep: strings(&s.keep),
+                    drop: strings(&s.drop),
+                },
             })
             .collect();
 
@@ -250,6 +304,7 @@ impl RawConfig {
             server: ServerConfig { listen, base_url },
             storage: StorageConfig { database },
             fetch,
+            clean,
             sources,
             feeds,
         }

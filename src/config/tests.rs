@@ -143,3 +143,37 @@ fn missing_required_source_fields_are_reported() {
     let p = problems("[[sources]]\nname = \"a\"\n");
     assert!(p[0].contains("missing field `url`"), "{p:?}");
 }
+
+#[test]
+fn source_rules_and_clean_settings_are_validated() {
+    let text = r#"
+[clean]
+learn_after = 4
+drop = ["(?i)^advertisement$"]
+
+[[sources]]
+name = "a"
+url = "https://a.example/rss"
+remove = [".share", "aside.newsletter"]
+keep = ["article"]
+drop = ["^Sign up"]
+"#;
+    let c = parse(text).unwrap();
+    assert_eq!(c.clean.learn_after, 4);
+    assert_eq!(
+        c.sources[0].rules.remove,
+        vec![".share", "aside.newsletter"]
+    );
+    let bad = r#"
+[clean]
+keep = ["(unclosed"]
+
+[[sources]]
+name = "a"
+url = "https://a.example/rss"
+remove = ["div[[["]
+"#;
+    let p = problems(bad).join("\n");
+    assert!(p.contains(":3:9: invalid pattern \"(unclosed\""), "{p}");
+    assert!(p.contains(":8:11: invalid CSS selector \"div[[[\""), "{p}");
+}
