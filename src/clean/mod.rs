@@ -4,6 +4,7 @@
 //! HTML with absolute URLs and a plain-text title. Boilerplate removal, tracking-parameter
 //! stripping and wire metadata build on this module.
 
+pub mod dom;
 mod sanitize;
 pub mod urls;
 
