@@ -49,11 +49,29 @@ enum Command {
         #[arg(long, default_value = "atom", value_parser = ["atom"])]
         format: String,
     },
+    /// Extract the article from one HTML page: its body as plain text (paragraphs separated
+    /// by a blank line, no title), or with --json its metadata too. Needs no config.
+    Extract {
+        /// The page's address, for resolving links and site rules.
+        #[arg(long)]
+        url: Option<String>,
+        /// Print {"title","text","author","published","agency","dateline","byline"}.
+        #[arg(long)]
+        json: bool,
+        /// The HTML file, or - for standard input.
+        file: String,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging();
+    if let Command::Extract { url, json, file } = &cli.command {
+        return extract(url.as_deref(), *json, file).unwrap_or_else(|e| {
+            eprintln!("wirefeed: {e:#}");
+            ExitCode::from(2)
+        });
+    }
     let path = config::locate(cli.config);
     let config = match Config::load(&path) {
         Ok(c) => c,
@@ -74,6 +92,7 @@ fn main() -> ExitCode {
             .map(|_| ExitCode::SUCCESS),
         Command::Fetch { sources } => fetch(config, sources),
         Command::Render { feed, format: _ } => render(config, &feed),
+        Command::Extract { .. } => unreachable!("handled before loading the config"),
     };
     result.unwrap_or_else(|e| {
         eprintln!("wirefeed: {e:#}");
@@ -179,5 +198,25 @@ fn render(config: Config, feed: &str) -> anyhow::Result<ExitCode> {
     use std::io::Write;
     std::io::stdout().write_all(&rendered.body)?;
     println!();
+    Ok(ExitCode::SUCCESS)
+}
+
+fn extract(url: Option<&str>, json: bool, file: &str) -> anyhow::Result<ExitCode> {
+    use anyhow::Context;
+    use std::io::{Read, Write};
+    let mut bytes = Vec::new();
+    if file == "-" {
+        std::io::stdin().read_to_end(&mut bytes).context("reading standard input")?;
+    } else {
+        bytes = std::fs::read(file).with_context(|| format!("reading {file}"))?;
+    }
+    let html = wirefeed::parse::encoding::decode_html(&bytes, None);
+    let article = wirefeed::clean::extract::extract(&html, url);
+    let mut out = std::io::stdout().lock();
+    if json {
+        writeln!(out, "{}", article.to_json())?;
+    } else {
+        writeln!(out, "{}", article.text)?;
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -5,6 +5,7 @@
 //! stripping and wire metadata build on this module.
 
 pub mod dom;
+pub mod extract;
 mod sanitize;
 pub mod urls;
 

@@ -32,6 +32,47 @@ pub fn decode(bytes: &[u8], http_charset: Option<&str>) -> Decoded {
     }
 }
 
+/// Decodes an HTML page: BOM, then `<meta charset>` (or `http-equiv` Content-Type) in the
+/// first 2 KB, then the HTTP charset, then UTF-8 — or windows-1252 when the bytes are not
+/// UTF-8 and nothing was declared, as browsers do for legacy pages.
+pub fn decode_html(bytes: &[u8], http_charset: Option<&str>) -> String {
+    if let Some((enc, skip)) = Encoding::for_bom(bytes) {
+        return enc.decode_without_bom_handling(&bytes[skip..]).0.into_owned();
+    }
+    let declared = meta_charset(&bytes[..bytes.len().min(2048)])
+        .or_else(|| http_charset.map(str::to_string))
+        .and_then(|label| Encoding::for_label(label.trim().as_bytes()))
+        // A page cannot really be UTF-16 without a BOM; the declaration is wrong.
+        .filter(|e| *e != UTF_16LE && *e != UTF_16BE);
+    let enc = match declared {
+        Some(e) => e,
+        None if std::str::from_utf8(bytes).is_ok() => UTF_8,
+        None => encoding_rs::WINDOWS_1252,
+    };
+    enc.decode_without_bom_handling(bytes).0.into_owned()
+}
+
+/// The charset named by a `<meta>` tag in the head of an HTML page.
+fn meta_charset(head: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(head).to_ascii_lowercase();
+    let mut rest = text.as_str();
+    while let Some(i) = rest.find("<meta") {
+        rest = &rest[i + 5..];
+        let tag = &rest[..rest.find('>').unwrap_or(rest.len())];
+        if let Some(j) = tag.find("charset") {
+            let v = tag[j + 7..].trim_start().strip_prefix('=')?.trim_start();
+            let v = v.trim_start_matches(['"', '\'']);
+            let end = v
+                .find(|c: char| c == '"' || c == '\'' || c == ';' || c.is_whitespace() || c == '/')
+                .unwrap_or(v.len());
+            if end > 0 {
+                return Some(v[..end].to_string());
+            }
+        }
+    }
+    None
+}
+
 fn sniff(bytes: &[u8], http_charset: Option<&str>) -> &'static Encoding {
     // UTF-16 without a BOM still starts with '<' as a 16-bit unit.
     if bytes.starts_with(&[0, b'<', 0]) {
@@ -147,6 +188,17 @@ mod tests {
         let d = decode(b"<t>ok \xff\xfe bad</t>", None);
         assert_eq!(d.text, "<t>ok \u{fffd}\u{fffd} bad</t>");
         assert!(d.had_errors);
+    }
+
+    #[test]
+    fn html_pages_decode_by_meta_charset_http_or_sniffing() {
+        let page = b"<html><head><meta charset=\"windows-1252\"></head><body>\x93hi\x94</body></html>";
+        assert!(decode_html(page, None).contains("\u{201c}hi\u{201d}"));
+        let page = b"<meta http-equiv=\"Content-Type\" content=\"text/html; charset=iso-8859-1\"><p>caf\xe9";
+        assert!(decode_html(page, None).ends_with("café"));
+        assert!(decode_html(b"<p>caf\xe9", Some("latin1")).ends_with("café"));
+        assert!(decode_html("<p>café".as_bytes(), None).ends_with("café"));
+        assert!(decode_html(b"<p>caf\xe9", None).ends_with("café"));
     }
 
     #[test]

@@ -1,0 +1,226 @@
+//! Turns the chosen container into the article text.
+//!
+//! Inside the winning container some furniture survives structural scoring: link lists,
+//! standfirsts, byline and date lines, donation boxes, share prompts. This layer removes them
+//! with link density, position (headings above the first paragraph are title material) and the
+//! data-driven phrase rules, then joins what is left with one blank line between paragraphs.
+
+use super::date;
+use super::dom::{NO_PARENT, Page};
+use super::rules::Rules;
+use super::score::{Stats, char_len, is_para_tag};
+
+/// A paragraph this long is prose, whatever other rule says about short lines.
+const LONG_PARA: usize = 120;
+
+fn is_heading(tag: &str) -> bool {
+    matches!(tag, "h1" | "h2" | "h3" | "h4" | "h5" | "h6")
+}
+
+/// Characters below which an `<article>` nested inside the body is a teaser card.
+const TEASER_CHARS: usize = 1500;
+
+/// Whether a sub-container of the article is a link list, figure or teaser card to drop whole.
+fn drop_container(page: &Page, stats: &[Stats], e: usize, root_chars: usize) -> bool {
+    let el = &page.elems[e];
+    let s = &stats[e];
+    match el.tag.as_str() {
+        "figure" | "figcaption" => return true,
+        // An article inside the article is a related-story card (or a comment), unless it
+        // holds most of the text (the scorer climbed above the real article element).
+        "article" => return s.chars < TEASER_CHARS && s.chars * 2 < root_chars,
+        "div" | "section" | "ul" | "ol" | "table" | "dl" | "span" => {}
+        _ => return false,
+    }
+    if s.chars == 0 {
+        return false;
+    }
+    let ld = s.link_density();
+    if s.commas >= 10 && ld < 0.5 {
+        return false;
+    }
+    ld > 0.5 || (ld > 0.25 && s.long_paras == 0)
+}
+
+/// Whether most of a container's blocks read as furniture (a donation or sign-up box).
+fn furniture_box(blocks: usize, hits: usize, chars: usize, hit_chars: usize) -> bool {
+    blocks > 0
+        && blocks <= 12
+        && hits >= 1
+        && hits * 3 >= blocks
+        && (hit_chars * 4 >= chars || hits >= 3)
+}
+
+/// Collects the body paragraphs under the `roots` containers.
+pub fn collect(
+    page: &Page,
+    stats: &[Stats],
+    rules: &Rules,
+    roots: &[usize],
+    title: Option<&str>,
+    mut trace: Option<&mut String>,
+) -> Vec<String> {
+    // Mark dropped sub-containers in document order (parents precede children).
+    let n = page.elems.len();
+    let mut inside = vec![false; n];
+    let mut dropped = vec![false; n];
+    let mut root_of = vec![NO_PARENT; n];
+    for e in 0..n {
+        let p = page.elems[e].parent;
+        let root = roots.contains(&e);
+        inside[e] = root || (p != NO_PARENT && inside[p]);
+        if !inside[e] {
+            continue;
+        }
+        root_of[e] = if root { e } else { root_of[p] };
+        let root_chars = stats[root_of[e]].chars;
+        dropped[e] = page.elems[e].junk
+            || (p != NO_PARENT && !root && dropped[p])
+            || (!root && drop_container(page, stats, e, root_chars));
+    }
+    // Furniture boxes: small containers whose blocks mostly match phrase rules.
+    let mut tally = vec![(0usize, 0usize, 0usize, 0usize); n]; // blocks, hits, chars, hit chars
+    // Phrase-rule verdict per block, computed once (the rule sets are the costliest check).
+    let mut furniture = vec![false; page.blocks.len()];
+    for (bi, b) in page.blocks.iter().enumerate() {
+        if !inside[b.owner] || dropped[b.owner] {
+            continue;
+        }
+        let hit = rules.is_boilerplate_text(&b.text);
+        furniture[bi] = hit;
+        let len = char_len(&b.text);
+        let mut e = b.owner;
+        while e != NO_PARENT && inside[e] && !roots.contains(&e) {
+            if matches!(page.elems[e].tag.as_str(), "div" | "section" | "aside") {
+                let t = &mut tally[e];
+                t.0 += 1;
+                t.2 += len;
+                if hit {
+                    t.1 += 1;
+                    t.3 += len;
+                }
+            }
+            e = page.elems[e].parent;
+        }
+    }
+    for (e, &(blocks, hits, chars, hit_chars)) in tally.iter().enumerate() {
+        if furniture_box(blocks, hits, chars, hit_chars) {
+            dropped[e] = true;
+        }
+    }
+    // Propagate the new drops to descendants.
+    for e in 0..n {
+        let p = page.elems[e].parent;
+        if p != NO_PARENT && inside[e] && !roots.contains(&e) && dropped[p] {
+            dropped[e] = true;
+        }
+    }
+
+    let title_norm = title.map(normalise);
+    // Each entry: kept text (None when dropped as a link list) and whether it reads as a heading.
+    let mut stream: Vec<(Option<String>, bool)> = Vec::new();
+    let mut seen_para = false;
+    for (bi, b) in page.blocks.iter().enumerate() {
+        if !inside[b.owner] {
+            continue;
+        }
+        if let Some(t) = trace.as_deref_mut() {
+            let e = &page.elems[b.owner];
+            let why = if b.junk {
+                "JUNK"
+            } else if dropped[b.owner] {
+                "DROP"
+            } else {
+                ""
+            };
+            let head: String = b.text.chars().take(70).collect();
+            t.push_str(&format!(
+                "  [{why}] <{} '{}'> {head}\n",
+                e.tag,
+                e.class_id.trim()
+            ));
+        }
+        if b.junk {
+            continue;
+        }
+        let tag = page.elems[b.owner].tag.as_str();
+        let len = char_len(&b.text);
+        let ld = b.link_chars as f64 / len.max(1) as f64;
+        if dropped[b.owner] || (ld > 0.5 && len < 400) {
+            stream.push((None, false));
+            continue;
+        }
+        if tag == "h1" || (is_heading(tag) && !seen_para) {
+            continue;
+        }
+        if title_norm.as_deref() == Some(normalise(&b.text).as_str()) {
+            continue;
+        }
+        if len < LONG_PARA && date::is_date_line(&b.text, rules) {
+            continue;
+        }
+        if furniture[bi] {
+            continue;
+        }
+        // Repeated long paragraphs are pull quotes or embeds; short ones (recipe lines,
+        // repeated sub-headings) legitimately recur.
+        if len >= 100
+            && stream
+                .iter()
+                .any(|(o, _)| o.as_deref() == Some(b.text.as_str()))
+        {
+            continue;
+        }
+        if is_para_tag(tag) || len >= 80 {
+            seen_para = true;
+        }
+        let heading_like = is_heading(tag) || page.elems[b.owner].class_id.contains("heading");
+        stream.push((Some(b.text.clone()), heading_like));
+    }
+    // A heading whose section was dropped (a "More stories" list) or that ends the text goes too.
+    let mut out = Vec::new();
+    for (i, (text, heading)) in stream.iter().enumerate() {
+        let Some(text) = text else { continue };
+        if *heading {
+            // Its section: entries up to the next kept heading.
+            let section = stream[i + 1..]
+                .iter()
+                .take_while(|(t, h)| !(t.is_some() && *h));
+            let ends_text = i + 1 + section.clone().count() == stream.len();
+            let had_dropped = section.clone().any(|(t, _)| t.is_none());
+            if !section.clone().any(|(t, _)| t.is_some()) && (ends_text || had_dropped) {
+                continue;
+            }
+        }
+        out.push(text.clone());
+    }
+    trim_tail(&mut out, rules);
+    out
+}
+
+/// Drops trailing one-line fragments (credits, sign-offs) that follow the last real paragraph.
+fn trim_tail(out: &mut Vec<String>, rules: &Rules) {
+    while let Some(last) = out.last() {
+        let words = last.split_whitespace().count();
+        let agency_only = words <= 3 && rules.agency_in(last).is_some();
+        let fragment = words <= 2
+            && char_len(last) <= 20
+            && !last.ends_with(['.', '!', '?', '"', '”', '。', '！', '？', '」']);
+        if agency_only || fragment {
+            out.pop();
+        } else {
+            break;
+        }
+    }
+}
+
+/// Lower-cases and strips punctuation so titles compare equal across small typographic changes.
+pub fn normalise(s: &str) -> String {
+    s.chars()
+        .filter(|c| c.is_alphanumeric() || c.is_whitespace())
+        .flat_map(char::to_lowercase)
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}

@@ -1,0 +1,204 @@
+//! Article extraction: the clean body text and wire metadata of a news page.
+//!
+//! wirefeed republishes feeds without publisher clutter and merges wire copies of one story, so
+//! it needs the story's own paragraphs (no navigation, donation appeals, sign-up prompts) plus
+//! who filed it and when. The pipeline is layered so each layer stays generic:
+//!
+//! 1. [`dom`] flattens the page and marks chrome (semantic tags, hidden and boilerplate-classed
+//!    elements from `boilerplate.txt`);
+//! 2. [`score`] finds the container with the most prose;
+//! 3. [`body`] drops link lists, standfirsts, date/byline lines and phrase-rule furniture;
+//! 4. [`meta`], [`jsonld`] and [`wire`] read title, author, time, agency, dateline and byline.
+
+mod body;
+mod date;
+mod dom;
+mod jsonld;
+mod meta;
+mod prestrip;
+mod rules;
+mod score;
+mod wire;
+
+#[cfg(test)]
+mod tests;
+
+use chrono::{DateTime, FixedOffset};
+use serde_json::{Value, json};
+
+pub use rules::Rules;
+
+/// Errors of the extraction module.
+///
+/// Extraction itself never fails (a page without prose yields empty text); errors come from
+/// rule files supplied by the caller.
+#[derive(Debug, thiserror::Error)]
+pub enum ExtractError {
+    /// A rule file line could not be parsed or compiled.
+    #[error("invalid extraction rule: {0}")]
+    Rule(String),
+}
+
+/// What a news page says: the story text and the facts needed to attribute and merge it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Article {
+    /// Headline as printed on the page.
+    pub title: Option<String>,
+    /// Body paragraphs separated by one blank line, without the title.
+    pub text: String,
+    /// Person names of the writers, comma-separated.
+    pub author: Option<String>,
+    /// Publication time in the page's own UTC offset.
+    pub published: Option<DateTime<FixedOffset>>,
+    /// Wire agency code ("AP", "Reuters", ...) from `agencies.txt`.
+    pub agency: Option<String>,
+    /// Filing place from the dateline ("CARACAS, Venezuela").
+    pub dateline: Option<String>,
+    /// The byline line as printed ("Via AP news wire", "By Jane Roe").
+    pub byline: Option<String>,
+}
+
+impl Article {
+    /// JSON form used by the CLI and feeds: unknown fields are `null`, time is RFC 3339.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "title": self.title,
+            "text": self.text,
+            "author": self.author,
+            "published": self
+                .published
+                .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, false)),
+            "agency": self.agency,
+            "dateline": self.dateline,
+            "byline": self.byline,
+        })
+    }
+}
+
+/// Extracts the article from `html` with the built-in rules.
+///
+/// `url` is the page address when known; it is accepted for API stability (relative links,
+/// host-specific hints) but no rule depends on a particular site.
+pub fn extract(html: &str, url: Option<&str>) -> Article {
+    extract_with(html, url, Rules::builtin())
+}
+
+/// Extracts the article from `html` with caller-supplied `rules` (e.g. extended from config).
+pub fn extract_with(html: &str, _url: Option<&str>, rules: &Rules) -> Article {
+    let page = dom::build(html, rules);
+    let ld = jsonld::parse(&page.json_ld);
+    let title = meta::title(&page, ld.as_ref());
+    let stats = score::compute(&page, rules);
+    let paras = match score::top_candidate(&page, &stats) {
+        Some(top) => {
+            let roots = score::related_siblings(&page, &stats, top);
+            body::collect(&page, &stats, rules, &roots, title.as_deref(), None)
+        }
+        None => Vec::new(),
+    };
+    let paras = jsonld_fallback(paras, ld.as_ref());
+    let text = paras.join("\n\n");
+    let dateline = paras.iter().take(3).find_map(|p| wire::dateline(p, rules));
+    let byline = wire::byline(&page, rules, title.as_deref());
+    let mut authors = meta::authors(&page, ld.as_ref());
+    let agency = wire::agency(&page, rules, byline.as_deref(), dateline.as_ref(), &authors);
+    authors.retain(|a| {
+        rules
+            .agency_in(a)
+            .is_none_or(|_| a.split_whitespace().count() > 4)
+    });
+    let author = if authors.is_empty() {
+        byline
+            .as_deref()
+            .and_then(|b| wire::authors_from_byline(b, rules))
+    } else {
+        Some(authors.join(", "))
+    };
+    Article {
+        title,
+        text,
+        author,
+        published: meta::published(&page, rules, ld.as_ref()),
+        agency,
+        dateline: dateline.map(|d| d.place),
+        byline,
+    }
+}
+
+/// Parses only (after the same pre-stripping as [`extract`]); lets the speed bench separate
+/// parser cost from extraction logic.
+pub fn parse_only(html: &str) -> usize {
+    dom::parse_stripped(html)
+}
+
+/// Words below which the structural result is treated as a miss.
+const MIN_BODY_WORDS: usize = 30;
+
+/// Uses JSON-LD `articleBody` when the page's markup yielded (almost) nothing, as on pages
+/// whose body is rendered by script. Otherwise the structural result wins: `articleBody` is
+/// often truncated, stale or missing subheadings.
+fn jsonld_fallback(paras: Vec<String>, ld: Option<&jsonld::LdArticle>) -> Vec<String> {
+    let words: usize = paras.iter().map(|p| p.split_whitespace().count()).sum();
+    let Some(body) = ld.and_then(|l| l.body.as_deref()) else {
+        return paras;
+    };
+    if words >= MIN_BODY_WORDS || body.split_whitespace().count() < MIN_BODY_WORDS * 2 {
+        return paras;
+    }
+    body.split('\n')
+        .map(dom::collapse_ws)
+        .filter(|p| !p.is_empty())
+        .collect()
+}
+
+/// Diagnostic summary of how a page was read (top candidate, large junk subtrees), for tuning
+/// the rules against benchmark pages; not used on the extraction path.
+pub fn debug_report(html: &str) -> String {
+    let rules = Rules::builtin();
+    let page = dom::build(html, rules);
+    let stats = score::compute(&page, rules);
+    let mut out = String::new();
+    let mut junk_chars = vec![0usize; page.elems.len()];
+    for b in &page.blocks {
+        let mut e = b.owner;
+        while e != dom::NO_PARENT {
+            junk_chars[e] += b.text.chars().count();
+            e = page.elems[e].parent;
+        }
+    }
+    for (i, e) in page.elems.iter().enumerate() {
+        let parent_junk = e.parent != dom::NO_PARENT && page.elems[e.parent].junk;
+        if e.junk && !parent_junk && junk_chars[i] > 300 {
+            out.push_str(&format!(
+                "junk {i} <{}> '{}' chars={}\n",
+                e.tag, e.class_id, junk_chars[i]
+            ));
+        }
+    }
+    if let Some(top) = score::top_candidate(&page, &stats) {
+        let e = &page.elems[top];
+        out.push_str(&format!(
+            "top {top} <{}> '{}' score={:.1} chars={} ld={:.2}\n",
+            e.tag,
+            e.class_id,
+            stats[top].score,
+            stats[top].chars,
+            stats[top].link_density()
+        ));
+        let roots = score::related_siblings(&page, &stats, top);
+        for r in &roots {
+            let e = &page.elems[*r];
+            out.push_str(&format!("root {r} <{}> '{}'\n", e.tag, e.class_id));
+        }
+        let title = meta::title(&page, None);
+        body::collect(
+            &page,
+            &stats,
+            rules,
+            &roots,
+            title.as_deref(),
+            Some(&mut out),
+        );
+    }
+    out
+}

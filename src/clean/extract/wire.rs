@@ -1,0 +1,218 @@
+//! Wire-copy metadata: agency, dateline and byline.
+//!
+//! Merging copies of one agency story across publishers needs to know which agency wrote it and
+//! where it was filed. Those facts sit in bylines ("Via AP news wire", "By Jane Roe, Reuters"),
+//! in the dateline that opens the first paragraph ("CARACAS, Venezuela (AP) —") and in credit
+//! lines; agency names themselves come from `agencies.txt`.
+
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+use super::date;
+use super::dom::{NO_PARENT, Page};
+use super::rules::Rules;
+
+/// Longest line (in words) still read as a byline.
+const MAX_BYLINE_WORDS: usize = 14;
+
+fn dateline_re() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    R.get_or_init(|| {
+        // Fixed pattern, covered by unit tests.
+        Regex::new(
+            r"^\s*([A-Z][A-Z.'’\-]+(?:\s+[A-Z][A-Z.'’\-]+){0,3}(?:,\s*[A-Z][A-Za-z.'’\-]+(?:\s+[A-Z][A-Za-z.'’\-]+){0,2})?)\s*(?:\(([^)]{1,40})\)\s*)?(?:[—–]|--?)\s",
+        )
+        .expect("static regex")
+    })
+}
+
+fn byline_start_re() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    R.get_or_init(|| Regex::new(r"^(?i:by|via|from)\s+\S").expect("static regex"))
+}
+
+/// A dateline found at the start of a paragraph.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dateline {
+    /// Place, e.g. "CARACAS, Venezuela".
+    pub place: String,
+    /// Agency code named in the parentheses, if it is a known agency.
+    pub agency: Option<String>,
+}
+
+/// Reads a dateline such as "CARACAS, Venezuela (AP) — ..." from the start of `para`.
+pub fn dateline(para: &str, rules: &Rules) -> Option<Dateline> {
+    let caps = dateline_re().captures(para)?;
+    let place = caps
+        .get(1)?
+        .as_str()
+        .trim()
+        .trim_end_matches(',')
+        .to_string();
+    // The first word must be an all-caps place name of at least two letters.
+    let first = place.split([' ', ',']).next()?;
+    if first.chars().filter(|c| c.is_alphabetic()).count() < 2 {
+        return None;
+    }
+    let agency = caps
+        .get(2)
+        .and_then(|m| rules.agency_in(m.as_str()))
+        .map(|a| a.code.clone());
+    Some(Dateline { place, agency })
+}
+
+fn has_byline_class(page: &Page, mut e: usize) -> bool {
+    for _ in 0..4 {
+        if e == NO_PARENT {
+            return false;
+        }
+        let c = &page.elems[e].class_id;
+        if c.contains("byline") || c.contains("author") || c.contains("contributor") {
+            return true;
+        }
+        e = page.elems[e].parent;
+    }
+    false
+}
+
+/// Finds the byline line of the page: a short "By ..."/"Via ..." line or a byline-classed one.
+pub fn byline(page: &Page, rules: &Rules, title: Option<&str>) -> Option<String> {
+    for b in &page.blocks {
+        if title.is_some_and(|t| t == b.text)
+            || matches!(page.elems[b.owner].tag.as_str(), "h1" | "h2" | "h3")
+        {
+            continue;
+        }
+        let words = b.text.split_whitespace().count();
+        if words == 0 || words > MAX_BYLINE_WORDS {
+            continue;
+        }
+        let lower = b.text.to_lowercase();
+        if lower.contains('©') || lower.contains("copyright") || lower.contains("rights reserved")
+        {
+            continue;
+        }
+        let starts = byline_start_re().is_match(&b.text);
+        if !starts && !has_byline_class(page, b.owner) {
+            continue;
+        }
+        // Cut a trailing date stamp: "By Jane Roe, June 13, 2023" -> "By Jane Roe".
+        let mut text = b.text.as_str();
+        if let Some(d) = date::parse_text(text, rules) {
+            text = &text[..d.span.0];
+        }
+        let text = text
+            .trim()
+            .trim_end_matches([',', '|', '-', '–', '—', '·', '•'])
+            .trim();
+        let named = text
+            .split_whitespace()
+            .skip(usize::from(starts))
+            .any(|w| w.chars().next().is_some_and(char::is_uppercase));
+        let wordy = text
+            .split_whitespace()
+            .filter(|w| w.chars().next().is_some_and(char::is_alphabetic))
+            .count();
+        if named && wordy >= 2 {
+            return Some(text.to_string());
+        }
+    }
+    None
+}
+
+/// Person names in a byline, without "By", agency names or job titles.
+pub fn authors_from_byline(byline: &str, rules: &Rules) -> Option<String> {
+    let body = byline_start_re()
+        .find(byline)
+        .map_or(byline, |m| &byline[m.end() - 1..]);
+    let mut names = Vec::new();
+    for part in body
+        .split([',', '&', ';', '|'])
+        .flat_map(|p| p.split(" and "))
+    {
+        let p = part.trim();
+        let lower = p.to_ascii_lowercase();
+        if p.is_empty()
+            || rules.agency_in(p).is_some()
+            || [
+                "wire",
+                "staff",
+                "news",
+                "correspondent",
+                "reporter",
+                "editor",
+                "writer",
+            ]
+            .iter()
+            .any(|w| lower.contains(w))
+        {
+            continue;
+        }
+        let words: Vec<&str> = p.split_whitespace().collect();
+        let looks_like_name = (2..=4).contains(&words.len())
+            && words
+                .iter()
+                .all(|w| w.chars().next().is_some_and(char::is_uppercase));
+        if looks_like_name {
+            names.push(p.to_string());
+        }
+    }
+    (!names.is_empty()).then(|| names.join(", "))
+}
+
+/// The agency credited anywhere on the page: byline, dateline, author fields, credit lines.
+pub fn agency(
+    page: &Page,
+    rules: &Rules,
+    byline: Option<&str>,
+    dateline: Option<&Dateline>,
+    authors: &[String],
+) -> Option<String> {
+    if let Some(a) = byline.and_then(|b| rules.agency_in(b)) {
+        return Some(a.code.clone());
+    }
+    if let Some(a) = dateline.and_then(|d| d.agency.clone()) {
+        return Some(a);
+    }
+    if let Some(a) = authors.iter().find_map(|n| rules.agency_in(n)) {
+        return Some(a.code.clone());
+    }
+    // Credit and copyright lines: "Copyright 2023 The Associated Press. All rights reserved."
+    page.blocks.iter().find_map(|b| {
+        let l = b.text.to_ascii_lowercase();
+        let credit = l.starts_with("©") || l.starts_with("copyright") || l.contains("©");
+        (credit && b.text.split_whitespace().count() <= 20)
+            .then(|| rules.agency_in(&b.text).map(|a| a.code.clone()))
+            .flatten()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dateline_with_agency() {
+        let r = Rules::builtin();
+        let d = dateline("CARACAS, Venezuela (AP) — In his first visit", r).unwrap();
+        assert_eq!(d.place, "CARACAS, Venezuela");
+        assert_eq!(d.agency.as_deref(), Some("AP"));
+        let d = dateline("LONDON (Reuters) - Britain's economy grew", r).unwrap();
+        assert_eq!(d.place, "LONDON");
+        assert_eq!(d.agency.as_deref(), Some("Reuters"));
+        let d = dateline("WASHINGTON — The Senate voted", r).unwrap();
+        assert_eq!(d.agency, None);
+        assert!(dateline("In his first visit — a quote", r).is_none());
+    }
+
+    #[test]
+    fn authors_skip_agencies() {
+        let r = Rules::builtin();
+        assert_eq!(
+            authors_from_byline("By Jane Roe and John Doe, Associated Press", r).as_deref(),
+            Some("Jane Roe, John Doe")
+        );
+        assert_eq!(authors_from_byline("Via AP news wire", r), None);
+    }
+}
