@@ -188,6 +188,59 @@ pub fn agency(
     })
 }
 
+/// Wire metadata read from a feed entry's text rather than a whole page.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EntryWire {
+    pub agency: Option<String>,
+    /// Place of the dateline, e.g. "CARACAS, Venezuela".
+    pub dateline: Option<String>,
+    pub byline: Option<String>,
+    /// A date stamp found in the text ("Tuesday 13 June 2023 03:03 BST"), for entries whose
+    /// feed gives no date.
+    pub published: Option<chrono::DateTime<chrono::FixedOffset>>,
+}
+
+/// Reads agency, dateline, byline and a date stamp from an entry's paragraphs (in order) and
+/// the feed's author field. The same rules as page extraction, on plain blocks.
+pub fn from_blocks(blocks: &[String], author: Option<&str>, rules: &Rules) -> EntryWire {
+    let mut w = EntryWire::default();
+    let short = |b: &str| b.split_whitespace().count() <= MAX_BYLINE_WORDS;
+    w.byline = blocks
+        .iter()
+        .take(8)
+        .find(|b| short(b) && byline_start_re().is_match(b) && !b.contains('©'))
+        .map(|b| b.trim().to_string());
+    let dl = blocks
+        .iter()
+        .find(|b| b.split_whitespace().count() > MAX_BYLINE_WORDS)
+        .and_then(|b| dateline(b, rules));
+    w.dateline = dl.as_ref().map(|d| d.place.clone());
+    let credit = blocks.iter().rev().take(6).find(|b| {
+        let l = b.to_lowercase();
+        (l.contains('©') || l.starts_with("copyright") || l.contains("contributed to this report"))
+            && b.split_whitespace().count() <= 30
+    });
+    w.agency = w
+        .byline
+        .as_deref()
+        .and_then(|b| rules.agency_in(b))
+        .map(|a| a.code.clone())
+        .or_else(|| dl.and_then(|d| d.agency))
+        .or_else(|| author.and_then(|a| rules.agency_in(a)).map(|a| a.code.clone()))
+        .or_else(|| credit.and_then(|c| rules.agency_in(c)).map(|a| a.code.clone()));
+    if w.byline.is_none() {
+        w.byline = author.map(str::trim).filter(|a| !a.is_empty()).map(str::to_string);
+    }
+    w.published = blocks
+        .iter()
+        .take(8)
+        .filter(|b| date::is_date_line(b, rules))
+        .find_map(|b| date::parse_text(b, rules))
+        .filter(|d| d.has_time)
+        .map(|d| d.when);
+    w
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,6 +257,41 @@ mod tests {
         let d = dateline("WASHINGTON — The Senate voted", r).unwrap();
         assert_eq!(d.agency, None);
         assert!(dateline("In his first visit — a quote", r).is_none());
+    }
+
+    #[test]
+    fn entry_wire_metadata_from_blocks() {
+        let r = Rules::builtin();
+        let blocks: Vec<String> = [
+            "Via AP news wire",
+            "Tuesday 13 June 2023 03:03 BST",
+            "CARACAS, Venezuela (AP) — Iran's president met his Venezuelan counterpart on Monday and signed agreements.",
+            "More text of the story follows here.",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let w = from_blocks(&blocks, None, r);
+        assert_eq!(w.agency.as_deref(), Some("AP"));
+        assert_eq!(w.dateline.as_deref(), Some("CARACAS, Venezuela"));
+        assert_eq!(w.byline.as_deref(), Some("Via AP news wire"));
+        assert_eq!(w.published.unwrap().to_rfc3339(), "2023-06-13T03:03:00+01:00");
+
+        let reuters = vec![
+            "LONDON (Reuters) - Britain's economy grew faster than expected in the third quarter, official data showed.".to_string(),
+            "Reporting by Jane Roe; Editing by John Doe".to_string(),
+        ];
+        let w = from_blocks(&reuters, Some("Jane Roe"), r);
+        assert_eq!(w.agency.as_deref(), Some("Reuters"));
+        assert_eq!(w.byline.as_deref(), Some("Jane Roe"));
+
+        let credit = vec![
+            "The council voted on the plan late on Tuesday after a long debate in the chamber.".to_string(),
+            "Copyright 2024 The Associated Press. All rights reserved.".to_string(),
+        ];
+        assert_eq!(from_blocks(&credit, None, r).agency.as_deref(), Some("AP"));
+        let none = vec!["A local story by our own staff about the new bus routes in town today.".to_string()];
+        assert_eq!(from_blocks(&none, None, r), EntryWire::default());
     }
 
     #[test]
