@@ -152,8 +152,12 @@ async fn persist_schedule(writer: &Arc<Mutex<Store>>, next_runs: &HashMap<String
     let runs: Vec<(String, DateTime<Utc>)> =
         next_runs.iter().map(|(n, t)| (n.clone(), *t)).collect();
     let w = writer.clone();
-    match tokio::task::spawn_blocking(move || w.lock().expect("writer lock").save_schedule(&runs))
-        .await
+    match tokio::task::spawn_blocking(move || {
+        w.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .save_schedule(&runs)
+    })
+    .await
     {
         Ok(Ok(n)) => tracing::debug!(changed = n, "schedule saved"),
         Ok(Err(e)) => tracing::error!(error = %e, "cannot save the schedule"),
@@ -166,7 +170,9 @@ fn load(path: &Path) -> anyhow::Result<Config> {
 }
 
 fn register_sources(writer: &Arc<Mutex<Store>>, config: &Config) -> anyhow::Result<()> {
-    let mut w = writer.lock().expect("writer lock");
+    let mut w = writer
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     for s in &config.sources {
         w.register_source(&s.name, s.url.as_str())?;
     }
@@ -179,7 +185,9 @@ fn initial_next_runs(
     writer: &Arc<Mutex<Store>>,
     config: &Config,
 ) -> HashMap<String, DateTime<Utc>> {
-    let w = writer.lock().expect("writer lock");
+    let w = writer
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let now = Utc::now();
     config
         .sources

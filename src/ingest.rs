@@ -129,13 +129,17 @@ pub async fn ingest_source(
     let configured = source.url.to_string();
     let prev = {
         let (w, n) = (writer.clone(), name.clone());
-        tokio::task::spawn_blocking(move || w.lock().expect("writer lock").source_state(&n))
-            .await
-            .ok()
-            .and_then(Result::ok)
-            .flatten()
-            .filter(|st| st.url == configured)
-            .unwrap_or_default()
+        tokio::task::spawn_blocking(move || {
+            w.lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .source_state(&n)
+        })
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .flatten()
+        .filter(|st| st.url == configured)
+        .unwrap_or_default()
     };
     let target = prev
         .fetch_url
@@ -182,7 +186,9 @@ pub async fn ingest_source(
             feed,
             state_changed,
         };
-        w.lock().expect("writer lock").save_fetch(&n, &u, &save)
+        w.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .save_fetch(&n, &u, &save)
     })
     .await;
     match saved {
@@ -254,7 +260,11 @@ async fn attempt(
                 let entries: Vec<_> = parsed
                     .entries
                     .iter()
-                    .map(|e| clean_entry(e, &body.final_url))
+                    .map(|e| {
+                        let mut c = clean_entry(e, &body.final_url);
+                        crate::clean::plausible_dates(&mut c, now);
+                        c
+                    })
                     .collect();
                 Ok::<_, crate::parse::ParseError>((
                     parsed.meta,
@@ -356,19 +366,30 @@ fn next_state(
         }
     };
     // Success, body or 304.
+    let is_not_modified = matches!(attempted, Attempted::NotModified { .. });
     if prev.consecutive_errors > 0 || prev.last_error.is_some() {
         changed = true;
     }
     st.consecutive_errors = 0;
     st.last_error = None;
     st.last_success_at = Some(now);
-    // RFC 9110 §15.4.5: a 304 carries the validators the server would send with a 200.
-    if validators.etag.is_some() || validators.last_modified.is_some() {
-        if validators.etag != st.etag || validators.last_modified != st.last_modified {
-            changed = true;
-        }
-        st.etag = validators.etag.clone();
-        st.last_modified = validators.last_modified.clone();
+    // A 200 replaces both validators (one it lacks must not be sent again). A 304 refreshes
+    // those it carries and keeps the others (RFC 9111 §4.3.4).
+    let (etag, last_modified) = if is_not_modified {
+        (
+            validators.etag.clone().or_else(|| st.etag.clone()),
+            validators
+                .last_modified
+                .clone()
+                .or_else(|| st.last_modified.clone()),
+        )
+    } else {
+        (validators.etag.clone(), validators.last_modified.clone())
+    };
+    if etag != st.etag || last_modified != st.last_modified {
+        changed = true;
+        st.etag = etag;
+        st.last_modified = last_modified;
     }
     match moved.as_ref().map(Url::to_string) {
         Some(to) => {

@@ -206,7 +206,9 @@ fn extract(url: Option<&str>, json: bool, file: &str) -> anyhow::Result<ExitCode
     use std::io::{Read, Write};
     let mut bytes = Vec::new();
     if file == "-" {
-        std::io::stdin().read_to_end(&mut bytes).context("reading standard input")?;
+        std::io::stdin()
+            .read_to_end(&mut bytes)
+            .context("reading standard input")?;
     } else {
         bytes = std::fs::read(file).with_context(|| format!("reading {file}"))?;
     }

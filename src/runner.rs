@@ -12,7 +12,11 @@ use tokio::task::JoinSet;
 
 use crate::config::{Config, SourceConfig};
 use crate::fetch::{FetchError, FetchSettings, Fetcher};
-use crate::ingest::{IngestOptions, SourceReport, Writer, ingest_source};
+use std::panic::AssertUnwindSafe;
+
+use futures_util::FutureExt;
+
+use crate::ingest::{IngestOptions, Outcome, SourceReport, Writer, ingest_source};
 use crate::parse::ParseLimits;
 use crate::schedule::{Backoff, Clock, SystemClock};
 
@@ -83,7 +87,29 @@ impl Runner {
             .await
             .expect("semaphore never closed");
         let now = self.clock.now();
-        ingest_source(source, &self.fetcher, &self.writer, self.options, now).await
+        let ingest = ingest_source(source, &self.fetcher, &self.writer, self.options, now);
+        // A bug triggered by one publisher's content must cost that source one attempt, not
+        // the daemon's scheduling of it: a panic becomes this source's error, retried later.
+        match AssertUnwindSafe(ingest).catch_unwind().await {
+            Ok(report) => report,
+            Err(panic) => {
+                let msg = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown".into());
+                tracing::error!(source = %source.name, panic = %msg, "ingest panicked");
+                SourceReport {
+                    source: source.name.clone(),
+                    outcome: Outcome::Error(format!("internal error: {msg}")),
+                    counts: Default::default(),
+                    entries_seen: 0,
+                    duration_ms: 0,
+                    next_run_at: now + chrono::Duration::seconds(60),
+                    moved_to: None,
+                }
+            }
+        }
     }
 
     /// Ingests the given sources concurrently; reports come back in the sources' order.

@@ -302,8 +302,11 @@ pub fn plan_next(
     slot.min(cap.max(planned))
 }
 
+/// Converts, saturating at ten years: every duration here is a delay to add to "now", and
+/// chrono panics when a date leaves its range.
 fn to_chrono(d: Duration) -> chrono::Duration {
-    chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
+    let ten_years = Duration::from_secs(10 * 365 * 86_400);
+    chrono::Duration::from_std(d.min(ten_years)).unwrap_or(chrono::Duration::MAX)
 }
 
 #[cfg(test)]

@@ -36,8 +36,16 @@ fn the_seed_page_extracts_to_exactly_the_expected_text_and_metadata() {
         .unwrap();
     let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let want: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(seed.join("expected.json")).unwrap()).unwrap();
-    for key in ["title", "author", "published", "agency", "dateline", "byline"] {
+        serde_json::from_str(&std::fs::read_to_string(seed.join("expected.json")).unwrap())
+            .unwrap();
+    for key in [
+        "title",
+        "author",
+        "published",
+        "agency",
+        "dateline",
+        "byline",
+    ] {
         assert_eq!(got[key], want[key], "{key}");
     }
     assert_eq!(norm(got["text"].as_str().unwrap()), norm(&expected));
@@ -47,12 +55,15 @@ fn the_seed_page_extracts_to_exactly_the_expected_text_and_metadata() {
 fn aeb_quality_stays_above_the_floor() {
     let aeb = common::shared_data().join("aeb");
     let truth: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(aeb.join("ground-truth.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(aeb.join("ground-truth.json")).unwrap())
+            .unwrap();
     let mut preds = serde_json::Map::new();
     for (id, page) in truth.as_object().unwrap() {
         let gz = std::fs::read(aeb.join("html").join(format!("{id}.html.gz"))).unwrap();
         let mut bytes = Vec::new();
-        flate2::read::GzDecoder::new(&gz[..]).read_to_end(&mut bytes).unwrap();
+        flate2::read::GzDecoder::new(&gz[..])
+            .read_to_end(&mut bytes)
+            .unwrap();
         let html = wirefeed::parse::encoding::decode_html(&bytes, None);
         let article = wirefeed::clean::extract::extract(&html, page["url"].as_str());
         preds.insert(id.clone(), serde_json::Value::String(article.text));
@@ -74,5 +85,8 @@ fn aeb_quality_stays_above_the_floor() {
         .and_then(|v| v.parse().ok())
         .unwrap_or_else(|| panic!("no F1 in scorer output: {report}"));
     eprintln!("AEB: {line}");
-    assert!(f1 >= AEB_F1_FLOOR, "AEB F1 {f1} fell below {AEB_F1_FLOOR}: {line}");
+    assert!(
+        f1 >= AEB_F1_FLOOR,
+        "AEB F1 {f1} fell below {AEB_F1_FLOOR}: {line}"
+    );
 }

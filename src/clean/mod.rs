@@ -62,6 +62,18 @@ pub fn clean_entry(raw: &RawEntry, feed_url: &Url) -> CleanEntry {
     }
 }
 
+/// Drops dates no reader should see: in the future (beyond a day of clock skew) or before
+/// the web had news feeds. Such dates would pin an entry to the top of every feed or bury it;
+/// without them the entry is dated when wirefeed first saw it.
+pub fn plausible_dates(e: &mut CleanEntry, now: chrono::DateTime<chrono::Utc>) {
+    let earliest = chrono::DateTime::from_timestamp(631_152_000, 0).unwrap_or_default(); // 1990-01-01
+    let latest = now + chrono::Duration::days(1);
+    let ok =
+        |d: &Option<chrono::DateTime<chrono::Utc>>| d.filter(|d| *d >= earliest && *d <= latest);
+    e.published = ok(&e.published);
+    e.updated = ok(&e.updated);
+}
+
 fn first_words(text: &str, n: usize) -> String {
     let words: Vec<&str> = text.split_whitespace().collect();
     let mut s = words[..words.len().min(n)].join(" ");

@@ -16,8 +16,15 @@ pub fn freshness(headers: &HeaderMap, now: DateTime<Utc>) -> Option<Duration> {
         if cc.no_cache() || cc.no_store() {
             return None;
         }
-        if let Some(age) = cc.max_age() {
-            return Some(age);
+        if let Some(max_age) = cc.max_age() {
+            // RFC 9111 §4.2.3: a cached response is already `Age` seconds old.
+            let age = headers
+                .get("age")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(Duration::from_secs)
+                .unwrap_or_default();
+            return Some(max_age.saturating_sub(age));
         }
     }
     let expires = SystemTime::from(headers.typed_get::<Expires>()?);
@@ -32,7 +39,9 @@ pub fn freshness(headers: &HeaderMap, now: DateTime<Utc>) -> Option<Duration> {
 pub fn retry_after(value: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     let v = value.trim();
     if let Ok(secs) = v.parse::<u64>() {
-        return Some(now + chrono::Duration::seconds(secs.min(i64::MAX as u64 / 2000) as i64));
+        // A year is beyond any sane request; the scheduler caps it further.
+        let secs = secs.min(365 * 86_400) as i64;
+        return now.checked_add_signed(chrono::Duration::seconds(secs));
     }
     httpdate::parse_http_date(v).ok().map(DateTime::<Utc>::from)
 }
@@ -62,6 +71,21 @@ mod tests {
             ("expires", "Sun, 01 Mar 2026 14:00:00 GMT"),
         ]);
         assert_eq!(freshness(&h, now()), Some(Duration::from_secs(600)));
+    }
+
+    #[test]
+    fn age_is_subtracted_from_max_age() {
+        let h = headers(&[("cache-control", "max-age=600"), ("age", "100")]);
+        assert_eq!(freshness(&h, now()), Some(Duration::from_secs(500)));
+    }
+
+    #[test]
+    fn absurd_retry_after_values_do_not_overflow() {
+        let far = retry_after("99999999999999999999", now());
+        assert!(far.is_none() || far.unwrap() <= now() + chrono::Duration::days(366));
+        let max = retry_after(&u64::MAX.to_string(), now()).unwrap();
+        assert_eq!(max, now() + chrono::Duration::days(365));
+        assert!(retry_after("Fri, 31 Dec 9999 23:59:59 GMT", now()).is_some());
     }
 
     #[test]

@@ -143,6 +143,9 @@ impl Fetcher {
             .connect_timeout(settings.connect_timeout)
             .dns_resolver(Arc::new(GuardedResolver { policy }))
             .redirect(reqwest::redirect::Policy::none())
+            // Proxies from the environment would carry requests past the SSRF guard: the guard
+            // sees only the proxy's address, never the target's.
+            .no_proxy()
             .build()
             .map_err(|e| FetchError::Client(e.to_string()))?;
         Ok(Fetcher {
@@ -161,7 +164,14 @@ impl Fetcher {
                     .await
                     .unwrap_or(Err(FetchError::Timeout(limit)))
             }
-            "file" => file::fetch_file(url, validators, self.settings.max_body).await,
+            "file" => {
+                // A FIFO or a hung network mount must not hold the source for ever.
+                let limit = self.settings.timeout;
+                let read = file::fetch_file(url, validators, self.settings.max_body);
+                tokio::time::timeout(limit, read)
+                    .await
+                    .unwrap_or(Err(FetchError::Timeout(limit)))
+            }
             other => Err(FetchError::Scheme(other.to_string())),
         }
     }

@@ -37,7 +37,10 @@ pub fn decode(bytes: &[u8], http_charset: Option<&str>) -> Decoded {
 /// UTF-8 and nothing was declared, as browsers do for legacy pages.
 pub fn decode_html(bytes: &[u8], http_charset: Option<&str>) -> String {
     if let Some((enc, skip)) = Encoding::for_bom(bytes) {
-        return enc.decode_without_bom_handling(&bytes[skip..]).0.into_owned();
+        return enc
+            .decode_without_bom_handling(&bytes[skip..])
+            .0
+            .into_owned();
     }
     let declared = meta_charset(&bytes[..bytes.len().min(2048)])
         .or_else(|| http_charset.map(str::to_string))
@@ -192,7 +195,8 @@ mod tests {
 
     #[test]
     fn html_pages_decode_by_meta_charset_http_or_sniffing() {
-        let page = b"<html><head><meta charset=\"windows-1252\"></head><body>\x93hi\x94</body></html>";
+        let page =
+            b"<html><head><meta charset=\"windows-1252\"></head><body>\x93hi\x94</body></html>";
         assert!(decode_html(page, None).contains("\u{201c}hi\u{201d}"));
         let page = b"<meta http-equiv=\"Content-Type\" content=\"text/html; charset=iso-8859-1\"><p>caf\xe9";
         assert!(decode_html(page, None).ends_with("café"));

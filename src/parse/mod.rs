@@ -138,6 +138,7 @@ fn convert(feed: feed_rs::model::Feed, limits: ParseLimits) -> ParsedFeed {
             .filter(|m| *m > 0)
             .map(|m| Duration::from_secs(u64::from(m) * 60)),
     };
+    let mut seen = std::collections::HashSet::new();
     let entries = feed
         .entries
         .into_iter()
@@ -179,6 +180,9 @@ fn convert(feed: feed_rs::model::Feed, limits: ParseLimits) -> ParsedFeed {
             }
             raw
         })
+        // Two items with one guid would overwrite each other in the store on every fetch;
+        // the first (usually the newest) is the one kept.
+        .filter(|e| seen.insert(e.guid.clone()))
         .collect();
     ParsedFeed { meta, entries }
 }
@@ -271,6 +275,14 @@ mod tests {
         );
         let none = r#"<rss version="2.0"><channel><title>x</title></channel></rss>"#;
         assert_eq!(parse(none).meta.update_interval, None);
+    }
+
+    #[test]
+    fn a_repeated_guid_keeps_only_the_first_item() {
+        let doc = r#"<rss version="2.0"><channel><item><guid>x</guid><title>First</title></item><item><guid>x</guid><title>Second</title></item></channel></rss>"#;
+        let f = parse(doc);
+        assert_eq!(f.entries.len(), 1);
+        assert_eq!(f.entries[0].title, "First");
     }
 
     #[test]

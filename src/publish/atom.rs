@@ -53,7 +53,7 @@ pub fn render_atom(feed: &FeedConfig, base: &Url, entries: &[StoredEntry]) -> St
                 ..Default::default()
             },
         ],
-        entries: entries.iter().map(atom_entry).collect(),
+        entries: distinct_updated(entries).iter().map(atom_entry).collect(),
         ..Default::default()
     };
     let out = doc
@@ -112,10 +112,19 @@ fn atom_entry(e: &StoredEntry) -> Entry {
             .collect(),
         links,
         summary: summary.map(|s| Text::plain(xml_safe(&s))),
-        content: body.map(|b| Content {
-            value: Some(xml_safe(b)),
-            content_type: Some("html".into()),
-            ..Default::default()
+        // RFC 4287 §4.1.1: an entry needs content or an alternate link; always giving content
+        // (the title when the feed had no text) also avoids "missing textual content" warnings.
+        content: Some(match body {
+            Some(b) => Content {
+                value: Some(xml_safe(b)),
+                content_type: Some("html".into()),
+                ..Default::default()
+            },
+            None => Content {
+                value: Some(xml_safe(&e.title)),
+                content_type: Some("text".into()),
+                ..Default::default()
+            },
         }),
         source: Some(Source {
             title: Text::plain(xml_safe(
@@ -132,6 +141,26 @@ fn atom_entry(e: &StoredEntry) -> Entry {
         }),
         ..Default::default()
     }
+}
+
+/// Feed validators warn when two entries share an `updated` instant (entries without dates
+/// stored in one batch do). Later duplicates are moved back a second at a time: the order is
+/// kept and no instant is claimed twice.
+fn distinct_updated(entries: &[StoredEntry]) -> Vec<StoredEntry> {
+    let mut used = std::collections::HashSet::new();
+    entries
+        .iter()
+        .map(|e| {
+            let mut e = e.clone();
+            while !used.insert(e.updated.timestamp()) {
+                e.updated -= chrono::Duration::seconds(1);
+            }
+            if e.published > e.updated {
+                e.published = e.updated;
+            }
+            e
+        })
+        .collect()
 }
 
 /// Drops characters XML 1.0 forbids (most C0 controls, lone surrogates' replacements stay):
@@ -198,6 +227,33 @@ mod tests {
         );
         assert!(xml.contains("<link href=\"http://127.0.0.1:8080/feeds/world.atom\" rel=\"self\""));
         assert!(xml.contains("<content type=\"html\">&lt;p&gt;Body"));
+    }
+
+    #[test]
+    fn entries_always_have_content_and_distinct_updated_times() {
+        let feed = FeedConfig {
+            name: "f".into(),
+            title: "F".into(),
+            sources: vec![],
+            limit: 10,
+        };
+        let mut bare = entry("1", "Bare");
+        bare.link = None;
+        bare.summary = None;
+        bare.content = None;
+        let xml = render_atom(
+            &feed,
+            &Url::parse("http://x.example/").unwrap(),
+            &[bare, entry("2", "B"), entry("3", "C")],
+        );
+        assert!(
+            xml.contains("<content type=\"text\">Bare</content>"),
+            "{xml}"
+        );
+        let parsed = feed_rs::parser::parse(xml.as_bytes()).unwrap();
+        let times: std::collections::HashSet<_> =
+            parsed.entries.iter().map(|e| e.updated).collect();
+        assert_eq!(times.len(), 3);
     }
 
     #[test]

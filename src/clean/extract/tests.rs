@@ -7,7 +7,9 @@ use std::sync::LazyLock;
 
 /// The shared seed files, read in place from `../shared/data/seed` beside the repository.
 fn seed_file(name: &str) -> &'static str {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/seed").join(name);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/data/seed")
+        .join(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     Box::leak(text.into_boxed_str())
 }
@@ -132,7 +134,10 @@ fn same_clutter_different_story() {
 
 #[test]
 fn clutter_in_another_order() {
-    let story: Vec<&str> = paras(*SEED_EXPECTED).into_iter().map(|p| &*p.leak()).collect();
+    let story: Vec<&str> = paras(*SEED_EXPECTED)
+        .into_iter()
+        .map(|p| &*p.leak())
+        .collect();
     for order in [
         ["reg", "date", "via", "body", "support", "notif"],
         ["support", "via", "reg", "date", "body", "notif"],

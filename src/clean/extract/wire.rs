@@ -226,10 +226,21 @@ pub fn from_blocks(blocks: &[String], author: Option<&str>, rules: &Rules) -> En
         .and_then(|b| rules.agency_in(b))
         .map(|a| a.code.clone())
         .or_else(|| dl.and_then(|d| d.agency))
-        .or_else(|| author.and_then(|a| rules.agency_in(a)).map(|a| a.code.clone()))
-        .or_else(|| credit.and_then(|c| rules.agency_in(c)).map(|a| a.code.clone()));
+        .or_else(|| {
+            author
+                .and_then(|a| rules.agency_in(a))
+                .map(|a| a.code.clone())
+        })
+        .or_else(|| {
+            credit
+                .and_then(|c| rules.agency_in(c))
+                .map(|a| a.code.clone())
+        });
     if w.byline.is_none() {
-        w.byline = author.map(str::trim).filter(|a| !a.is_empty()).map(str::to_string);
+        w.byline = author
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+            .map(str::to_string);
     }
     w.published = blocks
         .iter()
@@ -275,7 +286,10 @@ mod tests {
         assert_eq!(w.agency.as_deref(), Some("AP"));
         assert_eq!(w.dateline.as_deref(), Some("CARACAS, Venezuela"));
         assert_eq!(w.byline.as_deref(), Some("Via AP news wire"));
-        assert_eq!(w.published.unwrap().to_rfc3339(), "2023-06-13T03:03:00+01:00");
+        assert_eq!(
+            w.published.unwrap().to_rfc3339(),
+            "2023-06-13T03:03:00+01:00"
+        );
 
         let reuters = vec![
             "LONDON (Reuters) - Britain's economy grew faster than expected in the third quarter, official data showed.".to_string(),
@@ -286,11 +300,14 @@ mod tests {
         assert_eq!(w.byline.as_deref(), Some("Jane Roe"));
 
         let credit = vec![
-            "The council voted on the plan late on Tuesday after a long debate in the chamber.".to_string(),
+            "The council voted on the plan late on Tuesday after a long debate in the chamber."
+                .to_string(),
             "Copyright 2024 The Associated Press. All rights reserved.".to_string(),
         ];
         assert_eq!(from_blocks(&credit, None, r).agency.as_deref(), Some("AP"));
-        let none = vec!["A local story by our own staff about the new bus routes in town today.".to_string()];
+        let none = vec![
+            "A local story by our own staff about the new bus routes in town today.".to_string(),
+        ];
         assert_eq!(from_blocks(&none, None, r), EntryWire::default());
     }
 
