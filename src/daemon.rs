@@ -101,7 +101,7 @@ pub async fn run(config_path: PathBuf) -> anyhow::Result<()> {
             _ = save_schedule.tick() => persist_schedule(&writer, &next_runs).await,
             _ = tokio::time::sleep(wake) => {}
             _ = sighup.recv() => {
-                match reload(&config_path, &config, &writer) {
+                match reload(&config_path, &config, &runner, &writer) {
                     Ok((new_config, new_runner)) => {
                         let known: HashSet<&str> = new_config.sources.iter().map(|s| s.name.as_str()).collect();
                         next_runs.retain(|n, _| known.contains(n.as_str()));
@@ -207,6 +207,7 @@ fn initial_next_runs(
 fn reload(
     path: &Path,
     old: &Config,
+    current: &Runner,
     writer: &Arc<Mutex<Store>>,
 ) -> anyhow::Result<(Config, Option<Runner>)> {
     let new = load(path)?;
@@ -218,7 +219,7 @@ fn reload(
     }
     register_sources(writer, &new)?;
     let runner = if new.fetch != old.fetch || new.server.base_url != old.server.base_url {
-        Some(Runner::new(&new, writer.clone())?)
+        Some(current.reloaded(&new)?)
     } else {
         None
     };

@@ -14,6 +14,7 @@ use url::Url;
 
 use crate::clean::clean_entry;
 use crate::config::SourceConfig;
+use crate::fetch::politeness::Politeness;
 use crate::fetch::{FetchError, Fetched, Fetcher, Validators, caching};
 use crate::model::{IngestCounts, SourceState};
 use crate::parse::{ParseLimits, parse_feed};
@@ -120,6 +121,7 @@ enum Attempted {
 pub async fn ingest_source(
     source: &SourceConfig,
     fetcher: &Fetcher,
+    politeness: &Politeness,
     writer: &Writer,
     opts: IngestOptions,
     now: DateTime<Utc>,
@@ -150,7 +152,10 @@ pub async fn ingest_source(
         etag: prev.etag.clone(),
         last_modified: prev.last_modified.clone(),
     };
-    let attempted = attempt(fetcher, &target, &validators, opts.limits, now).await;
+    let attempted = {
+        let _permit = politeness.acquire(&target).await;
+        attempt(fetcher, &target, &validators, opts.limits, now).await
+    };
     let (state, mut log, state_changed, moved_to) =
         next_state(&prev, &configured, source, &attempted, now, opts.backoff);
     log.duration_ms = started.elapsed().as_millis() as u64;

@@ -1,21 +1,18 @@
-//! Running ingests with limits: a global cap on simultaneous fetches and a per-host cap.
+//! Running ingests with limits: a global cap on simultaneous fetches and a per-host cap
+//! ([`Politeness`]), a clock, and panic isolation.
 //!
 //! Both the daemon and `wirefeed fetch` go through here, so a one-off pass is exactly as
-//! polite as the daemon. Semaphores (rather than a fixed worker pool) let one slow source
-//! hold one permit while every other source keeps going.
+//! polite as the daemon.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
 
-use tokio::sync::Semaphore;
+use futures_util::FutureExt;
 use tokio::task::JoinSet;
 
 use crate::config::{Config, SourceConfig};
+use crate::fetch::politeness::Politeness;
 use crate::fetch::{FetchError, FetchSettings, Fetcher};
-use std::panic::AssertUnwindSafe;
-
-use futures_util::FutureExt;
-
 use crate::ingest::{IngestOptions, Outcome, SourceReport, Writer, ingest_source};
 use crate::parse::ParseLimits;
 use crate::schedule::{Backoff, Clock, SystemClock};
@@ -25,9 +22,7 @@ use crate::schedule::{Backoff, Clock, SystemClock};
 pub struct Runner {
     fetcher: Fetcher,
     writer: Writer,
-    global: Arc<Semaphore>,
-    per_host_limit: usize,
-    hosts: Arc<Mutex<HashMap<String, Arc<Semaphore>>>>,
+    politeness: Politeness,
     options: IngestOptions,
     clock: Arc<dyn Clock>,
 }
@@ -38,9 +33,7 @@ impl Runner {
         Ok(Runner {
             fetcher: Fetcher::new(FetchSettings::from_config(config))?,
             writer,
-            global: Arc::new(Semaphore::new(config.fetch.concurrency)),
-            per_host_limit: config.fetch.per_host,
-            hosts: Arc::new(Mutex::new(HashMap::new())),
+            politeness: Politeness::new(config.fetch.concurrency, config.fetch.per_host),
             options: IngestOptions {
                 limits: ParseLimits {
                     max_entries: config.fetch.max_entries,
@@ -55,6 +48,20 @@ impl Runner {
         })
     }
 
+    /// A runner for a reloaded config that keeps this one's in-flight limits when they did
+    /// not change, so requests still running under the old runner keep counting.
+    pub fn reloaded(&self, config: &Config) -> Result<Runner, FetchError> {
+        let mut next = Runner::new(config, self.writer.clone())?;
+        if self
+            .politeness
+            .matches(config.fetch.concurrency, config.fetch.per_host)
+        {
+            next.politeness = self.politeness.clone();
+        }
+        next.clock = self.clock.clone();
+        Ok(next)
+    }
+
     /// The same runner reading time from `clock` (tests drive backoff with a manual clock).
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Runner {
         self.clock = clock;
@@ -66,28 +73,17 @@ impl Runner {
         &self.writer
     }
 
-    fn host_semaphore(&self, source: &SourceConfig) -> Arc<Semaphore> {
-        let host = source.url.host_str().unwrap_or("").to_ascii_lowercase();
-        self.hosts
-            .lock()
-            .expect("hosts lock")
-            .entry(host)
-            .or_insert_with(|| Arc::new(Semaphore::new(self.per_host_limit)))
-            .clone()
-    }
-
-    /// Ingests one source once, waiting for a global and a per-host permit first.
+    /// Ingests one source once (waiting for a global and a per-host slot to fetch).
     pub async fn run_source(&self, source: &SourceConfig) -> SourceReport {
-        let host = self.host_semaphore(source);
-        let _h = host.acquire_owned().await.expect("semaphore never closed");
-        let _g = self
-            .global
-            .clone()
-            .acquire_owned()
-            .await
-            .expect("semaphore never closed");
         let now = self.clock.now();
-        let ingest = ingest_source(source, &self.fetcher, &self.writer, self.options, now);
+        let ingest = ingest_source(
+            source,
+            &self.fetcher,
+            &self.politeness,
+            &self.writer,
+            self.options,
+            now,
+        );
         // A bug triggered by one publisher's content must cost that source one attempt, not
         // the daemon's scheduling of it: a panic becomes this source's error, retried later.
         match AssertUnwindSafe(ingest).catch_unwind().await {
@@ -135,7 +131,7 @@ impl Runner {
                     on_done(&rep);
                     out[i] = Some(rep);
                 }
-                Err(e) => tracing::error!(error = %e, "ingest task panicked"),
+                Err(e) => tracing::error!(error = %e, "ingest task failed"),
             }
         }
         out.into_iter().flatten().collect()

@@ -21,10 +21,15 @@ pub struct ScheduleError {
 }
 
 /// A parsed cron schedule that remembers what the user wrote.
+///
+/// Weekday numbers always mean what crontab(5) says (0–7, Sunday = 0 or 7), in the 5-field
+/// form and in the 6-field form with seconds first alike. When both day-of-month and weekday
+/// are restricted, crontab fires when *either* matches; that is kept by holding two schedules.
 #[derive(Clone)]
 pub struct CronSchedule {
     written: String,
-    inner: cron::Schedule,
+    /// One schedule, or two whose union is meant (day-of-month OR weekday).
+    inner: Vec<cron::Schedule>,
 }
 
 impl fmt::Debug for CronSchedule {
@@ -39,32 +44,31 @@ impl PartialEq for CronSchedule {
     }
 }
 
+fn restricted(field: &str) -> bool {
+    field != "*" && field != "?"
+}
+
 impl CronSchedule {
-    /// Parses a 5-field crontab line, a `@macro`, or the cron crate's 6/7-field form.
+    /// Parses a 5-field crontab line, a `@macro`, or a 6/7-field line with seconds first
+    /// (and an optional year last).
     pub fn parse(expr: &str) -> Result<Self, ScheduleError> {
         let err = |reason: String| ScheduleError {
             expr: expr.to_string(),
             reason,
         };
         let trimmed = expr.trim();
-        let translated = match trimmed {
-            "@yearly" | "@annually" => "0 0 0 1 1 *".to_string(),
-            "@monthly" => "0 0 0 1 * *".to_string(),
-            "@weekly" => "0 0 0 * * 1".to_string(),
-            "@daily" | "@midnight" => "0 0 0 * * *".to_string(),
-            "@hourly" => "0 0 * * * *".to_string(),
+        let mut fields: Vec<String> = match trimmed {
+            "@yearly" | "@annually" => vec!["0", "0", "0", "1", "1", "*"],
+            "@monthly" => vec!["0", "0", "0", "1", "*", "*"],
+            "@weekly" => vec!["0", "0", "0", "*", "*", "0"],
+            "@daily" | "@midnight" => vec!["0", "0", "0", "*", "*", "*"],
+            "@hourly" => vec!["0", "0", "*", "*", "*", "*"],
             other if other.starts_with('@') => return Err(err("unknown @macro".into())),
             other => {
-                let fields: Vec<&str> = other.split_whitespace().collect();
-                match fields.len() {
-                    5 => {
-                        let dow = crontab_weekdays(fields[4]).map_err(err)?;
-                        format!(
-                            "0 {} {} {} {} {}",
-                            fields[0], fields[1], fields[2], fields[3], dow
-                        )
-                    }
-                    6 | 7 => fields.join(" "),
+                let f: Vec<&str> = other.split_whitespace().collect();
+                match f.len() {
+                    5 => std::iter::once("0").chain(f).collect(),
+                    6 | 7 => f,
                     n => {
                         return Err(err(format!(
                             "expected 5 fields (minute hour day month weekday) or 6 with seconds first, found {n}"
@@ -72,15 +76,30 @@ impl CronSchedule {
                     }
                 }
             }
-        };
-        let inner = cron::Schedule::from_str(&translated).map_err(|e| err(e.to_string()))?;
-        if inner.upcoming(Utc).next().is_none() {
-            return Err(err("never fires".into()));
         }
-        Ok(CronSchedule {
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+        fields[5] = crontab_weekdays(&fields[5]).map_err(err)?;
+        let build =
+            |f: &[String]| cron::Schedule::from_str(&f.join(" ")).map_err(|e| err(e.to_string()));
+        let inner = if restricted(&fields[3]) && restricted(&fields[5]) {
+            let mut by_day = fields.clone();
+            by_day[5] = "*".into();
+            let mut by_weekday = fields.clone();
+            by_weekday[3] = "*".into();
+            vec![build(&by_day)?, build(&by_weekday)?]
+        } else {
+            vec![build(&fields)?]
+        };
+        let s = CronSchedule {
             written: trimmed.to_string(),
             inner,
-        })
+        };
+        if s.next_after(Utc::now()).is_none() {
+            return Err(err("never fires".into()));
+        }
+        Ok(s)
     }
 
     /// The expression as the user wrote it.
@@ -91,13 +110,17 @@ impl CronSchedule {
     /// The first firing strictly after `after`. Only one slot is ever returned, so a daemon that
     /// was down for hours fetches once when it comes back, not once per missed slot.
     pub fn next_after(&self, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        self.inner.after(&after).next()
+        self.inner
+            .iter()
+            .filter_map(|s| s.after(&after).next())
+            .min()
     }
 
     /// The typical gap between firings, used to bound jitter so it never swallows a period.
     pub fn period_hint(&self, from: DateTime<Utc>) -> Duration {
-        let mut it = self.inner.after(&from);
-        match (it.next(), it.next()) {
+        let first = self.next_after(from);
+        let second = first.and_then(|t| self.next_after(t));
+        match (first, second) {
             (Some(a), Some(b)) => (b - a).to_std().unwrap_or(Duration::from_secs(60)),
             _ => Duration::from_secs(3600),
         }
@@ -354,12 +377,12 @@ mod tests {
         let next = s.next_after(at(2026, 1, 9, 12, 0)).unwrap();
         assert_eq!(next.weekday(), Weekday::Mon);
         let s = CronSchedule::parse("0 9 * * 5-7").unwrap();
-        let days: Vec<Weekday> = s
-            .inner
-            .after(&at(2026, 1, 5, 0, 0))
-            .take(3)
-            .map(|d| d.weekday())
-            .collect();
+        let mut days = Vec::new();
+        let mut t = at(2026, 1, 5, 0, 0);
+        for _ in 0..3 {
+            t = s.next_after(t).unwrap();
+            days.push(t.weekday());
+        }
         assert_eq!(days, [Weekday::Fri, Weekday::Sat, Weekday::Sun]);
     }
 
@@ -368,6 +391,30 @@ mod tests {
         assert_eq!(crontab_weekdays("*/2").unwrap(), "1,3,5,7");
         assert_eq!(crontab_weekdays("1,3").unwrap(), "2,4");
         assert_eq!(crontab_weekdays("mon-fri").unwrap(), "2,3,4,5,6");
+    }
+
+    #[test]
+    fn six_field_weekdays_use_crontab_numbering_too() {
+        // 2026-01-05 is a Monday; "1" means Monday in both forms.
+        let five = CronSchedule::parse("0 9 * * 1").unwrap();
+        let six = CronSchedule::parse("0 0 9 * * 1").unwrap();
+        let from = at(2026, 1, 6, 0, 0);
+        assert_eq!(five.next_after(from), six.next_after(from));
+        assert_eq!(six.next_after(from).unwrap().weekday(), Weekday::Mon);
+    }
+
+    #[test]
+    fn day_of_month_and_weekday_together_mean_either() {
+        // crontab: the 13th of the month OR any Friday.
+        let s = CronSchedule::parse("0 9 13 * 5").unwrap();
+        let next = s.next_after(at(2026, 1, 5, 0, 0)).unwrap();
+        assert_eq!(
+            next,
+            at(2026, 1, 9, 9, 0),
+            "the first Friday comes before the 13th"
+        );
+        let after = s.next_after(at(2026, 1, 10, 0, 0)).unwrap();
+        assert_eq!(after, at(2026, 1, 13, 9, 0));
     }
 
     #[test]

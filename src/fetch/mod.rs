@@ -9,6 +9,7 @@ pub mod caching;
 mod file;
 pub mod guard;
 mod http;
+pub mod politeness;
 
 use std::sync::Arc;
 use std::time::Duration;
