@@ -219,8 +219,15 @@ fn parse_source_url(text: &str, base_dir: &Path) -> Result<Url, String> {
     }
 }
 
+/// Longest duration any setting accepts: beyond it, date arithmetic stops making sense.
+const MAX_DURATION: Duration = Duration::from_secs(366 * 86_400);
+
 fn parse_duration(s: &Spanned<String>, loc: &Locator, problems: &mut Vec<Diagnostic>) -> Duration {
     match humantime::parse_duration(s.get_ref()) {
+        Ok(d) if d > MAX_DURATION => {
+            problems.push(loc.at(Some(s.span()), "duration must be at most a year".into()));
+            MAX_DURATION
+        }
         Ok(d) if !d.is_zero() => d,
         Ok(_) => {
             problems.push(loc.at(Some(s.span()), "duration must be positive".into()));

@@ -72,7 +72,7 @@ struct RawFetch {
     concurrency: Spanned<usize>,
     per_host: Spanned<usize>,
     allow_private: bool,
-    allow_hosts: Vec<String>,
+    allow_hosts: Vec<Spanned<String>>,
 }
 
 impl Default for RawFetch {
@@ -183,7 +183,12 @@ impl RawConfig {
         let base_url = match &self.server.base_url {
             None => Url::parse(&format!("http://{listen}/")).expect("socket addr makes a URL"),
             Some(s) => match Url::parse(s.get_ref()) {
-                Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {
+                Ok(u)
+                    if matches!(u.scheme(), "http" | "https")
+                        && u.host().is_some()
+                        && u.query().is_none()
+                        && u.fragment().is_none() =>
+                {
                     let mut u = u;
                     if !u.path().ends_with('/') {
                         let p = format!("{}/", u.path());
@@ -194,7 +199,10 @@ impl RawConfig {
                 _ => {
                     problems.push(loc.at(
                         span_of(s),
-                        format!("base_url {:?} must be an absolute http(s) URL", s.get_ref()),
+                        format!(
+                            "base_url {:?} must be an absolute http(s) URL without query or fragment",
+                            s.get_ref()
+                        ),
                     ));
                     Url::parse("http://127.0.0.1:8080/").expect("literal URL")
                 }
@@ -228,8 +236,23 @@ impl RawConfig {
             concurrency: (*f.concurrency.get_ref()).max(1),
             per_host: (*f.per_host.get_ref()).max(1),
             allow_private: f.allow_private,
-            allow_hosts: f.allow_hosts.clone(),
+            allow_hosts: f.allow_hosts.iter().map(|h| h.get_ref().clone()).collect(),
         };
+        for h in &f.allow_hosts {
+            let bare = h.get_ref().trim_matches(|c| c == '[' || c == ']');
+            let ok = !bare.is_empty()
+                && (bare.parse::<std::net::IpAddr>().is_ok()
+                    || url::Host::parse(bare).is_ok() && !bare.contains(['/', ':', ' ']));
+            if !ok {
+                problems.push(loc.at(
+                    span_of(h),
+                    format!(
+                        "allow_hosts entry {:?} is not a host name or IP address",
+                        h.get_ref()
+                    ),
+                ));
+            }
+        }
 
         let c = &self.clean;
         if *c.learn_after.get_ref() < 2 {

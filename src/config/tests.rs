@@ -177,3 +177,16 @@ remove = ["div[[["]
     assert!(p.contains(":3:9: invalid pattern \"(unclosed\""), "{p}");
     assert!(p.contains(":8:11: invalid CSS selector \"div[[[\""), "{p}");
 }
+
+#[test]
+fn absurd_durations_bad_base_urls_and_bad_allow_hosts_are_refused() {
+    let text = "[server]\nbase_url = \"http://x.example/?a=1\"\n[fetch]\nmax_backoff = \"1000000y\"\nallow_hosts = [\"http://127.0.0.1/\", \"127.0.0.1\", \"::1\", \"feeds.local\"]\n";
+    let p = problems(text).join("\n");
+    assert!(p.contains(":2:12: base_url"), "{p}");
+    assert!(p.contains(":4:15: duration must be at most a year"), "{p}");
+    assert!(
+        p.contains(":5:16: allow_hosts entry \"http://127.0.0.1/\""),
+        "{p}"
+    );
+    assert_eq!(p.lines().count(), 3, "{p}");
+}

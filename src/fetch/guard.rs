@@ -98,6 +98,16 @@ fn v4_reason(ip: Ipv4Addr) -> Option<&'static str> {
 
 fn v6_reason(ip: Ipv6Addr) -> Option<&'static str> {
     let s = ip.segments();
+    let embedded =
+        |hi: u16, lo: u16| Ipv4Addr::new((hi >> 8) as u8, hi as u8, (lo >> 8) as u8, lo as u8);
+    // IPv4-compatible (::a.b.c.d, deprecated but still routed by some stacks).
+    if s[..6].iter().all(|x| *x == 0) && !ip.is_loopback() && !ip.is_unspecified() {
+        return v4_reason(embedded(s[6], s[7])).or(Some("IPv4-compatible"));
+    }
+    // 6to4 (2002::/16) carries an IPv4 address in its next 32 bits.
+    if s[0] == 0x2002 {
+        return v4_reason(embedded(s[1], s[2]));
+    }
     Some(if ip.is_loopback() {
         "loopback"
     } else if ip.is_unspecified() {
@@ -110,6 +120,9 @@ fn v6_reason(ip: Ipv6Addr) -> Option<&'static str> {
         "link-local"
     } else if (s[0] & 0xffc0) == 0xfec0 {
         "site-local"
+    } else if s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1 {
+        // 64:ff9b:1::/48 is for local NAT64 translators.
+        "local NAT64"
     } else if s[0] == 0x64 && s[1] == 0xff9b {
         // NAT64 can wrap any IPv4 address, private ones included.
         return v4_reason(Ipv4Addr::new(
