@@ -69,7 +69,10 @@ pub async fn run(config_path: PathBuf) -> anyhow::Result<()> {
         let now = Utc::now();
         for source in &config.sources {
             let due = next_runs.get(&source.name).is_none_or(|t| *t <= now);
-            if due && !in_flight.contains(&source.name) {
+            // Due sources beyond a small window wait their turn here rather than as parked
+            // tasks; the next report that comes back wakes the loop.
+            let room = in_flight.len() < config.fetch.concurrency * 4;
+            if due && room && !in_flight.contains(&source.name) {
                 in_flight.insert(source.name.clone());
                 let (r, s, tx) = (runner.clone(), source.clone(), report_tx.clone());
                 tasks.spawn(async move {

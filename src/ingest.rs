@@ -152,10 +152,10 @@ pub async fn ingest_source(
         etag: prev.etag.clone(),
         last_modified: prev.last_modified.clone(),
     };
-    let attempted = {
-        let _permit = politeness.acquire(&target).await;
-        attempt(fetcher, &target, &validators, opts.limits, now).await
-    };
+    // The slot is held until the result is stored: it bounds how many fetched documents are
+    // in memory at once when the single writer is the bottleneck.
+    let permit = politeness.acquire(&target).await;
+    let attempted = attempt(fetcher, &target, &validators, opts.limits, now).await;
     let (state, mut log, state_changed, moved_to) =
         next_state(&prev, &configured, source, &attempted, now, opts.backoff);
     log.duration_ms = started.elapsed().as_millis() as u64;
@@ -196,6 +196,7 @@ pub async fn ingest_source(
             .save_fetch(&n, &u, &save)
     })
     .await;
+    drop(permit);
     match saved {
         Ok(Ok(counts)) => {
             report.counts = counts;

@@ -119,19 +119,25 @@ impl Runner {
         sources: &[SourceConfig],
         mut on_done: impl FnMut(&SourceReport),
     ) -> Vec<SourceReport> {
+        // Tasks are started a few at a time beyond the concurrency limit rather than all at
+        // once: 10,000 parked ingest futures would cost memory for nothing.
+        let window = self.politeness.concurrency() * 4;
         let mut set = JoinSet::new();
-        for (i, s) in sources.iter().cloned().enumerate() {
-            let me = self.clone();
-            set.spawn(async move { (i, me.run_source(&s).await) });
-        }
+        let mut pending = sources.iter().cloned().enumerate();
         let mut out: Vec<Option<SourceReport>> = vec![None; sources.len()];
-        while let Some(r) = set.join_next().await {
-            match r {
-                Ok((i, rep)) => {
+        loop {
+            while set.len() < window {
+                let Some((i, s)) = pending.next() else { break };
+                let me = self.clone();
+                set.spawn(async move { (i, me.run_source(&s).await) });
+            }
+            match set.join_next().await {
+                None => break,
+                Some(Ok((i, rep))) => {
                     on_done(&rep);
                     out[i] = Some(rep);
                 }
-                Err(e) => tracing::error!(error = %e, "ingest task failed"),
+                Some(Err(e)) => tracing::error!(error = %e, "ingest task failed"),
             }
         }
         out.into_iter().flatten().collect()

@@ -34,6 +34,11 @@ impl Politeness {
         }
     }
 
+    /// The global limit.
+    pub fn concurrency(&self) -> usize {
+        self.concurrency
+    }
+
     /// Whether these are the limits `concurrency`/`per_host` ask for.
     pub fn matches(&self, concurrency: usize, per_host: usize) -> bool {
         self.concurrency == concurrency.max(1) && self.per_host == per_host.max(1)
