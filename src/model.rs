@@ -62,6 +62,12 @@ pub struct CleanEntry {
     pub categories: Vec<String>,
     pub published: Option<DateTime<Utc>>,
     pub updated: Option<DateTime<Utc>>,
+    /// Wire agency code ("AP", "Reuters"…) credited in the text, byline or author.
+    pub agency: Option<String>,
+    /// Place of the dateline ("CARACAS, Venezuela").
+    pub dateline: Option<String>,
+    /// The byline line as written ("Via AP news wire", "By Jane Roe").
+    pub byline: Option<String>,
 }
 
 /// What storing one entry did; drives the per-source report and the publish cache.
@@ -136,4 +142,18 @@ pub struct SourceState {
     pub last_success_at: Option<DateTime<Utc>>,
     pub consecutive_errors: u32,
     pub next_run_at: Option<DateTime<Utc>>,
+}
+
+/// What is known about one block of one source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockStats {
+    pub hash: u64,
+    /// Distinct entries seen carrying the block, within the window.
+    pub entries: u32,
+    /// Hashes of the most recent of those entries' guids.
+    pub recent: Vec<u64>,
+    pub first_seen: i64,
+    pub last_seen: i64,
+    /// The block's text as first seen, for people reading `wirefeed boilerplate`.
+    pub sample: String,
 }

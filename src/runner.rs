@@ -4,12 +4,14 @@
 //! Both the daemon and `wirefeed fetch` go through here, so a one-off pass is exactly as
 //! polite as the daemon.
 
+use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use futures_util::FutureExt;
 use tokio::task::JoinSet;
 
+use crate::clean::Cleaner;
 use crate::config::{Config, SourceConfig};
 use crate::fetch::politeness::Politeness;
 use crate::fetch::{FetchError, FetchSettings, Fetcher};
@@ -24,6 +26,8 @@ pub struct Runner {
     writer: Writer,
     politeness: Politeness,
     options: IngestOptions,
+    /// Each source's compiled cleaning rules.
+    cleaners: Arc<HashMap<String, Arc<Cleaner>>>,
     clock: Arc<dyn Clock>,
 }
 
@@ -43,7 +47,21 @@ impl Runner {
                     max: config.fetch.max_backoff,
                     ..Backoff::default()
                 },
+                learn_after: u32::try_from(config.clean.learn_after).unwrap_or(u32::MAX),
+                learn_window: config.clean.learn_window.as_secs() as i64,
             },
+            cleaners: Arc::new(
+                config
+                    .sources
+                    .iter()
+                    .map(|s| {
+                        (
+                            s.name.clone(),
+                            Arc::new(Cleaner::new(&s.rules, &config.clean)),
+                        )
+                    })
+                    .collect(),
+            ),
             clock: Arc::new(SystemClock),
         })
     }
@@ -76,8 +94,14 @@ impl Runner {
     /// Ingests one source once (waiting for a global and a per-host slot to fetch).
     pub async fn run_source(&self, source: &SourceConfig) -> SourceReport {
         let now = self.clock.now();
+        let cleaner = self
+            .cleaners
+            .get(&source.name)
+            .cloned()
+            .unwrap_or_else(|| Arc::new(Cleaner::default()));
         let ingest = ingest_source(
             source,
+            &cleaner,
             &self.fetcher,
             &self.politeness,
             &self.writer,

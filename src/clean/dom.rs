@@ -127,6 +127,34 @@ pub fn prune(html: &str, rules: &CompiledRules, is_boilerplate: &dyn Fn(&str) ->
     doc.root_element().inner_html()
 }
 
+/// The whitespace-normalised text of every block element, in document order; a fragment
+/// with no block markup at all is one block.
+pub fn blocks(html: &str) -> Vec<String> {
+    let doc = Html::parse_fragment(html);
+    let mut out = Vec::new();
+    for el in doc
+        .root_element()
+        .descendants()
+        .filter_map(ElementRef::wrap)
+    {
+        if BLOCKS.contains(&el.value().name()) {
+            let text = el.text().collect::<String>();
+            let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+            if !text.is_empty() {
+                out.push(text);
+            }
+        }
+    }
+    if out.is_empty() {
+        let text = doc.root_element().text().collect::<String>();
+        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        if !text.is_empty() {
+            out.push(text);
+        }
+    }
+    out
+}
+
 fn is_tracking_pixel(el: &ElementRef<'_>) -> bool {
     let v = el.value();
     if v.name() != "img" {

@@ -6,6 +6,7 @@
 
 pub mod dom;
 pub mod extract;
+pub mod learned;
 mod sanitize;
 pub mod urls;
 
@@ -15,51 +16,154 @@ use url::Url;
 
 use crate::model::{CleanEntry, RawEntry};
 
-/// Cleans one entry. `feed_url` is the feed's own address: relative links in the entry are
-/// resolved against the entry's link when it has one, else against the feed.
-pub fn clean_entry(raw: &RawEntry, feed_url: &Url) -> CleanEntry {
-    let link = raw
-        .link
-        .as_deref()
-        .and_then(|l| feed_url.join(l.trim()).ok())
-        .filter(|u| matches!(u.scheme(), "http" | "https"))
-        .map(|u| urls::strip_tracking(&u));
-    let base = link.clone().unwrap_or_else(|| feed_url.clone());
-    let html = |s: &Option<String>| {
-        s.as_deref()
-            .map(|h| sanitize_html(h, &base))
-            .filter(|h| !h.trim().is_empty())
-    };
-    let mut title = html_to_text(&raw.title);
-    if title.is_empty() {
-        // Atom requires a title; a headline-less item gets its first words instead.
-        let body = raw
-            .summary
-            .as_deref()
-            .or(raw.content.as_deref())
-            .unwrap_or("");
-        title = first_words(&html_to_text(body), 12);
+/// The cleaning rules for one source: the built-in boilerplate rules (data files of the
+/// extractor), the source's selectors and patterns, the global patterns, and whatever the
+/// caller has learned about the source.
+#[derive(Debug, Clone, Default)]
+pub struct Cleaner {
+    rules: dom::CompiledRules,
+    drop: Vec<regex::Regex>,
+    keep: Vec<regex::Regex>,
+}
+
+fn compile(patterns: &[String]) -> Vec<regex::Regex> {
+    patterns
+        .iter()
+        .filter_map(|p| regex::Regex::new(p).ok())
+        .collect()
+}
+
+impl Cleaner {
+    /// Compiles one source's rules (already validated by config loading).
+    pub fn new(source: &crate::config::SourceRules, clean: &crate::config::CleanConfig) -> Cleaner {
+        let mut drop = compile(&source.drop);
+        drop.extend(compile(&clean.drop));
+        Cleaner {
+            rules: dom::CompiledRules::compile(&source.remove, &source.keep),
+            drop,
+            keep: compile(&clean.keep),
+        }
     }
-    CleanEntry {
-        guid: raw.guid.clone(),
-        link: link.map(String::from),
-        title,
-        author: raw
+
+    /// Whether a block of text is clutter: kept by a `keep` pattern never; else a built-in
+    /// rule, a `drop` pattern or the learned layer (`learned`) decides.
+    pub fn is_clutter(&self, text: &str, learned: &dyn Fn(&str) -> bool) -> bool {
+        if self.keep.iter().any(|k| k.is_match(text)) {
+            return false;
+        }
+        extract::Rules::builtin().is_boilerplate_text(text)
+            || self.drop.iter().any(|d| d.is_match(text))
+            || learned(text)
+    }
+
+    /// Cleans one entry. `feed_url` is the feed's own address: relative links in the entry are
+    /// resolved against the entry's link when it has one, else against the feed.
+    pub fn clean(
+        &self,
+        raw: &RawEntry,
+        feed_url: &Url,
+        learned: &dyn Fn(&str) -> bool,
+    ) -> CleanEntry {
+        let link = raw
+            .link
+            .as_deref()
+            .and_then(|l| feed_url.join(l.trim()).ok())
+            .filter(|u| matches!(u.scheme(), "http" | "https"))
+            .map(|u| urls::strip_tracking(&u));
+        let base = link.clone().unwrap_or_else(|| feed_url.clone());
+        let body = raw
+            .content
+            .as_deref()
+            .or(raw.summary.as_deref())
+            .unwrap_or("");
+        let wire = extract::wire_from_blocks(
+            &blocks_of(body),
+            raw.author.as_deref(),
+            extract::Rules::builtin(),
+        );
+        let is_clutter = |t: &str| self.is_clutter(t, learned);
+        let html = |s: &Option<String>| {
+            s.as_deref()
+                .map(|h| sanitize_html(&dom::prune(h, &self.rules, &is_clutter), &base))
+                .filter(|h| !html_to_text(h).is_empty())
+        };
+        let mut title = html_to_text(&raw.title);
+        if title.is_empty() {
+            // Atom requires a title; a headline-less item gets its first words instead.
+            title = first_words(&html_to_text(body), 12);
+        }
+        let author = raw
             .author
             .as_deref()
             .map(html_to_text)
-            .filter(|a| !a.is_empty()),
-        summary: html(&raw.summary),
-        content: html(&raw.content),
-        categories: raw
+            .filter(|a| !a.is_empty())
+            .or_else(|| {
+                wire.byline
+                    .as_deref()
+                    .and_then(|b| extract::authors_from_byline(b, extract::Rules::builtin()))
+            });
+        let mut categories: Vec<String> = raw
             .categories
             .iter()
             .map(|c| html_to_text(c))
             .filter(|c| !c.is_empty())
-            .collect(),
-        published: raw.published,
-        updated: raw.updated,
+            .collect();
+        if let Some(a) = &wire.agency
+            && !categories.contains(a)
+        {
+            categories.push(a.clone());
+        }
+        CleanEntry {
+            guid: raw.guid.clone(),
+            link: link.map(String::from),
+            title,
+            author,
+            summary: html(&raw.summary),
+            content: html(&raw.content),
+            categories,
+            published: raw
+                .published
+                .or(wire.published.map(|d| d.with_timezone(&chrono::Utc))),
+            updated: raw.updated,
+            agency: wire.agency,
+            dateline: wire.dateline,
+            byline: wire.byline,
+        }
     }
+}
+
+/// Removes the blocks `hit` selects from an already cleaned entry (when a block has just been
+/// learned as boilerplate); `None` when the entry does not carry any of them.
+pub fn strip_blocks(e: &CleanEntry, hit: &dyn Fn(&str) -> bool) -> Option<CleanEntry> {
+    let none = dom::CompiledRules::default();
+    let strip = |h: &Option<String>| -> Option<String> {
+        h.as_deref()
+            .map(|h| dom::prune(h, &none, hit))
+            .filter(|h| !html_to_text(h).is_empty())
+    };
+    let carries = |h: &Option<String>| {
+        h.as_deref()
+            .is_some_and(|h| blocks_of(h).iter().any(|b| hit(b)))
+    };
+    if !carries(&e.summary) && !carries(&e.content) {
+        return None;
+    }
+    Some(CleanEntry {
+        summary: strip(&e.summary),
+        content: strip(&e.content),
+        ..e.clone()
+    })
+}
+
+/// Cleans one entry with no source rules and nothing learned.
+pub fn clean_entry(raw: &RawEntry, feed_url: &Url) -> CleanEntry {
+    Cleaner::default().clean(raw, feed_url, &|_| false)
+}
+
+/// The text of each block (paragraph, list item, heading…) of an HTML fragment, in order:
+/// what boilerplate rules and the learned layer judge, and where wire metadata is read.
+pub fn blocks_of(html: &str) -> Vec<String> {
+    dom::blocks(html)
 }
 
 /// Drops dates no reader should see: in the future (beyond a day of clock skew) or before

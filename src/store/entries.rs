@@ -3,9 +3,12 @@
 use chrono::Utc;
 use rusqlite::{OptionalExtension, params};
 
+use super::learned::write_blocks;
 use super::sources::{FetchLog, write_state};
 use super::{Store, StoreError, from_ts, to_ts};
-use crate::model::{CleanEntry, EntryChange, FeedMeta, IngestCounts, SourceState, StoredEntry};
+use crate::model::{
+    BlockStats, CleanEntry, EntryChange, FeedMeta, IngestCounts, SourceState, StoredEntry,
+};
 
 /// Which entries a published feed carries.
 #[derive(Debug, Clone)]
@@ -24,6 +27,9 @@ fn content_hash(e: &CleanEntry) -> [u8; 32] {
         e.author.as_deref(),
         e.summary.as_deref(),
         e.content.as_deref(),
+        e.agency.as_deref(),
+        e.dateline.as_deref(),
+        e.byline.as_deref(),
     ] {
         h.update(part.unwrap_or("").as_bytes());
         h.update(b"\0");
@@ -67,6 +73,10 @@ pub struct FetchSave<'a> {
     /// not, and no entry changed, nothing at all is written: a poll that finds nothing new
     /// costs no disk writes.
     pub state_changed: bool,
+    /// Learned-boilerplate statistics that changed.
+    pub learned: &'a [BlockStats],
+    /// Stored entries re-cleaned because a block was just learned.
+    pub rewrites: &'a [CleanEntry],
 }
 
 impl Store {
@@ -97,6 +107,13 @@ impl Store {
                 counts.record(upsert(&tx, source_id, source, e, now).map_err(err)?);
             }
         }
+        let now = Utc::now().timestamp();
+        for e in save.rewrites {
+            if upsert(&tx, source_id, source, e, now).map_err(err)? == EntryChange::Updated {
+                counts.updated += 1;
+            }
+        }
+        write_blocks(&tx, source, save.learned).map_err(err)?;
         if save.state_changed || counts.changed() {
             let mut log = save.log.clone();
             if save.feed.is_some() {
@@ -158,6 +175,40 @@ impl Store {
         rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
     }
 
+    /// A source's entries first seen since `since` (Unix seconds), as cleaned entries, for
+    /// re-cleaning when a boilerplate block is learned.
+    pub fn source_entries(&self, source: &str, since: i64) -> Result<Vec<CleanEntry>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT e.guid, e.url, e.title, e.author, e.summary, e.content, e.categories,
+                        e.published, e.updated, e.agency, e.dateline, e.byline
+                 FROM entries e JOIN sources s ON s.id = e.source_id
+                 WHERE s.name = ?1 AND e.first_seen >= ?2",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params![source, since], |r| {
+                let cats: String = r.get(6)?;
+                Ok(CleanEntry {
+                    guid: r.get(0)?,
+                    link: r.get(1)?,
+                    title: r.get(2)?,
+                    author: r.get(3)?,
+                    summary: r.get(4)?,
+                    content: r.get(5)?,
+                    categories: serde_json::from_str(&cats).unwrap_or_default(),
+                    published: r.get::<_, Option<i64>>(7)?.map(from_ts),
+                    updated: r.get::<_, Option<i64>>(8)?.map(from_ts),
+                    agency: r.get(9)?,
+                    dateline: r.get(10)?,
+                    byline: r.get(11)?,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
     /// How many entries a source has stored (for reports and tests).
     pub fn entry_count(&self, source: Option<&str>) -> Result<u64, StoreError> {
         self.conn
@@ -191,7 +242,8 @@ fn upsert(
             tx.prepare_cached(
                 "UPDATE entries SET url = ?2, title = ?3, author = ?4, summary = ?5, content = ?6,
                     categories = ?7, published = ?8, updated = ?9, content_hash = ?10,
-                    last_changed = ?11, sort_time = coalesce(?8, first_seen)
+                    last_changed = ?11, sort_time = coalesce(?8, first_seen),
+                    agency = ?12, dateline = ?13, byline = ?14
                  WHERE id = ?1",
             )?
             .execute(params![
@@ -206,6 +258,9 @@ fn upsert(
                 e.updated.map(to_ts),
                 hash.as_slice(),
                 now,
+                e.agency,
+                e.dateline,
+                e.byline,
             ])?;
             Ok(EntryChange::Updated)
         }
@@ -213,9 +268,9 @@ fn upsert(
             tx.prepare_cached(
                 "INSERT INTO entries (source_id, guid, public_id, url, title, author, summary,
                     content, categories, published, updated, content_hash, first_seen,
-                    last_changed, sort_time)
+                    last_changed, sort_time, agency, dateline, byline)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13,
-                         coalesce(?10, ?13))",
+                         coalesce(?10, ?13), ?14, ?15, ?16)",
             )?
             .execute(params![
                 source_id,
@@ -231,6 +286,9 @@ fn upsert(
                 e.updated.map(to_ts),
                 hash.as_slice(),
                 now,
+                e.agency,
+                e.dateline,
+                e.byline,
             ])?;
             Ok(EntryChange::New)
         }

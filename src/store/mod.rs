@@ -8,6 +8,7 @@
 //! in order at open, in one transaction, tracked by SQLite's `user_version`.
 
 mod entries;
+mod learned;
 mod sources;
 
 use std::path::{Path, PathBuf};
@@ -19,6 +20,7 @@ use rusqlite::Connection;
 use rusqlite_migration::{M, Migrations};
 
 pub use entries::{EntryQuery, FetchSave};
+pub use learned::LearnedRow;
 pub use sources::FetchLog;
 
 static MIGRATIONS_DIR: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/migrations");

@@ -25,6 +25,8 @@ fn ingest(store: &mut Store, source: &str, entries: &[CleanEntry]) -> crate::mod
         },
         feed: Some((&meta, entries)),
         state_changed: false,
+        learned: &[],
+        rewrites: &[],
     };
     store
         .save_fetch(source, "https://example.org/rss", &save)
@@ -41,6 +43,8 @@ fn record(store: &mut Store, state: &SourceState, outcome: &str) {
         },
         feed: None,
         state_changed: true,
+        learned: &[],
+        rewrites: &[],
     };
     store
         .save_fetch("s", "https://example.org/rss", &save)

@@ -27,7 +27,7 @@ use chrono::{DateTime, FixedOffset};
 use serde_json::{Value, json};
 
 pub use rules::Rules;
-pub use wire::{EntryWire, from_blocks as wire_from_blocks};
+pub use wire::{EntryWire, authors_from_byline, from_blocks as wire_from_blocks};
 
 /// Errors of the extraction module.
 ///

@@ -1,0 +1,279 @@
+//! One source, end to end: fetch → parse → clean → store, and what to do next time.
+//!
+//! This is the pipeline for a single source, shared by the daemon's scheduler and the
+//! `wirefeed fetch` command. CPU-heavy steps (parsing, cleaning) and SQLite calls run on
+//! tokio's blocking pool so a 100,000-entry feed never stalls the HTTP server or other fetches.
+//! The source's state (validators, errors, next run, permanent moves) is computed here from
+//! the previous state and the attempt ([`state`]), and written only when it changed.
+
+mod attempt;
+mod state;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use url::Url;
+
+use crate::clean::Cleaner;
+use crate::clean::learned::LearnedBlocks;
+use crate::config::SourceConfig;
+use crate::fetch::politeness::Politeness;
+use crate::fetch::{Fetcher, Validators};
+use crate::model::{BlockStats, IngestCounts};
+use crate::parse::ParseLimits;
+use crate::schedule::Backoff;
+use crate::store::{FetchSave, Store};
+
+/// The single writer connection, shared by every ingest task. A std mutex is right here:
+/// it is only ever held inside `spawn_blocking`, never across an `.await`.
+pub type Writer = Arc<Mutex<Store>>;
+
+/// How many fetches in a row must end at the same address through permanent redirects
+/// before the source's stored address is changed (one could be a misconfiguration).
+pub const PERMANENT_MOVE_AFTER: u32 = 3;
+
+/// Limits and policies for one ingest.
+#[derive(Debug, Clone, Copy)]
+pub struct IngestOptions {
+    pub limits: ParseLimits,
+    pub backoff: Backoff,
+    /// Distinct entries of a source a block must appear in to be learned as boilerplate.
+    pub learn_after: u32,
+    /// Seconds a block is remembered without being seen.
+    pub learn_window: i64,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        IngestOptions {
+            limits: ParseLimits::default(),
+            backoff: Backoff::default(),
+            learn_after: 3,
+            learn_window: 30 * 86_400,
+        }
+    }
+}
+
+/// What happened to one source in one pass; printed by `wirefeed fetch`, logged by the daemon.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    New,
+    Updated,
+    Unchanged,
+    NotModified,
+    Error(String),
+}
+
+impl Outcome {
+    /// The word stored in the fetch log and shown to users.
+    pub fn label(&self) -> &str {
+        match self {
+            Outcome::New => "new",
+            Outcome::Updated => "updated",
+            Outcome::Unchanged => "unchanged",
+            Outcome::NotModified => "not-modified",
+            Outcome::Error(_) => "error",
+        }
+    }
+}
+
+/// The result of ingesting one source once.
+#[derive(Debug, Clone)]
+pub struct SourceReport {
+    pub source: String,
+    pub outcome: Outcome,
+    pub counts: IngestCounts,
+    /// Entries the feed carried (after the entry cap).
+    pub entries_seen: usize,
+    pub duration_ms: u64,
+    pub next_run_at: DateTime<Utc>,
+    /// Set when this fetch confirmed a permanent move: the new address.
+    pub moved_to: Option<String>,
+}
+
+impl std::fmt::Display for SourceReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let outcome = match &self.outcome {
+            Outcome::Error(e) => format!("error: {e}"),
+            o => o.label().to_string(),
+        };
+        write!(
+            f,
+            "{}\t{}\tnew={} updated={} unchanged={}\t{}ms",
+            self.source,
+            outcome,
+            self.counts.new,
+            self.counts.updated,
+            self.counts.unchanged,
+            self.duration_ms
+        )
+    }
+}
+
+/// What one attempt produced, before it is stored. One lives per ingest, briefly, so the
+/// size of the body variant does not matter.
+#[allow(clippy::large_enum_variant)]
+enum Attempted {
+    NotModified {
+        validators: Validators,
+        freshness: Option<Duration>,
+        moved: Option<Url>,
+    },
+    Body {
+        validators: Validators,
+        freshness: Option<Duration>,
+        moved: Option<Url>,
+        status: u16,
+        bytes: u64,
+        feed_interval: Option<Duration>,
+        meta: crate::model::FeedMeta,
+        entries: Vec<crate::model::CleanEntry>,
+        /// The source's learned blocks after reading this document.
+        learned: LearnedBlocks,
+        /// Blocks that became boilerplate with this document.
+        newly_learned: Vec<u64>,
+    },
+    Failed {
+        error: String,
+        status: Option<u16>,
+        retry_at: Option<DateTime<Utc>>,
+    },
+}
+
+/// Fetches, parses, cleans and stores one source, as of `now`. A failure of any stage is
+/// reported for this source only and recorded in its state.
+#[allow(clippy::too_many_arguments)]
+pub async fn ingest_source(
+    source: &SourceConfig,
+    cleaner: &Arc<Cleaner>,
+    fetcher: &Fetcher,
+    politeness: &Politeness,
+    writer: &Writer,
+    opts: IngestOptions,
+    now: DateTime<Utc>,
+) -> SourceReport {
+    let started = Instant::now();
+    let name = source.name.clone();
+    let configured = source.url.to_string();
+    let (prev, learned) = {
+        let (w, n) = (writer.clone(), name.clone());
+        let loaded = tokio::task::spawn_blocking(move || {
+            let store = w.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let state = store.source_state(&n).ok().flatten();
+            let blocks = store.learned_blocks(&n).unwrap_or_default();
+            (state, blocks)
+        })
+        .await
+        .unwrap_or_default();
+        let prev = loaded
+            .0
+            .filter(|st| st.url == configured)
+            .unwrap_or_default();
+        (prev, LearnedBlocks::from_stats(loaded.1))
+    };
+    let target = prev
+        .fetch_url
+        .as_deref()
+        .and_then(|u| Url::parse(u).ok())
+        .unwrap_or_else(|| source.url.clone());
+    let validators = Validators {
+        etag: prev.etag.clone(),
+        last_modified: prev.last_modified.clone(),
+    };
+    // The slot is held until the result is stored: it bounds how many fetched documents are
+    // in memory at once when the single writer is the bottleneck.
+    let permit = politeness.acquire(&target).await;
+    let attempted = attempt::attempt(
+        fetcher,
+        &target,
+        &validators,
+        cleaner.clone(),
+        learned,
+        opts,
+        now,
+    )
+    .await;
+    let (state, mut log, state_changed, moved_to) =
+        state::next_state(&prev, &configured, source, &attempted, now, opts.backoff);
+    log.duration_ms = started.elapsed().as_millis() as u64;
+
+    let mut report = SourceReport {
+        source: name.clone(),
+        outcome: Outcome::NotModified,
+        counts: IngestCounts::default(),
+        entries_seen: 0,
+        duration_ms: log.duration_ms,
+        next_run_at: state.next_run_at.unwrap_or(now),
+        moved_to,
+    };
+    if let Some(to) = &report.moved_to {
+        tracing::warn!(source = %name, from = %target, to = %to, "source moved permanently; fetching from its new address");
+    }
+    let is_body = matches!(attempted, Attempted::Body { .. });
+    let (entries, meta, learned, newly_learned) = match attempted {
+        Attempted::Body {
+            entries,
+            meta,
+            learned,
+            newly_learned,
+            ..
+        } => (Some(entries), Some(meta), Some(learned), newly_learned),
+        Attempted::Failed { error, .. } => {
+            report.outcome = Outcome::Error(error);
+            (None, None, None, Vec::new())
+        }
+        Attempted::NotModified { .. } => (None, None, None, Vec::new()),
+    };
+    report.entries_seen = entries.as_ref().map_or(0, Vec::len);
+    let (w, n, u) = (writer.clone(), name.clone(), configured.clone());
+    let window = opts.learn_window;
+    let saved = tokio::task::spawn_blocking(move || {
+        let mut store = w.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        // A block learned just now is removed from the source's stored entries too.
+        let mut rewrites = Vec::new();
+        if !newly_learned.is_empty() {
+            let hit = |t: &str| {
+                crate::clean::learned::learnable(t)
+                    && newly_learned.contains(&crate::clean::learned::block_hash(t))
+            };
+            let since = now.timestamp() - window;
+            for e in store.source_entries(&n, since).unwrap_or_default() {
+                rewrites.extend(crate::clean::strip_blocks(&e, &hit));
+            }
+        }
+        let changed_blocks: Vec<BlockStats> = learned
+            .as_ref()
+            .map(|l| l.changed().into_iter().cloned().collect())
+            .unwrap_or_default();
+        let feed = meta.as_ref().zip(entries.as_deref());
+        let save = FetchSave {
+            state: &state,
+            log,
+            feed,
+            state_changed,
+            learned: &changed_blocks,
+            rewrites: &rewrites,
+        };
+        store.save_fetch(&n, &u, &save)
+    })
+    .await;
+    drop(permit);
+    match saved {
+        Ok(Ok(counts)) => {
+            report.counts = counts;
+            if is_body {
+                report.outcome = if counts.new > 0 {
+                    Outcome::New
+                } else if counts.updated > 0 {
+                    Outcome::Updated
+                } else {
+                    Outcome::Unchanged
+                };
+            }
+        }
+        Ok(Err(e)) => report.outcome = Outcome::Error(format!("cannot store: {e}")),
+        Err(e) => report.outcome = Outcome::Error(format!("store task failed: {e}")),
+    }
+    report
+}
