@@ -49,6 +49,16 @@ enum Command {
         #[arg(long, default_value = "atom", value_parser = ["atom"])]
         format: String,
     },
+    /// List the boilerplate learned per source: text blocks seen in several distinct entries
+    /// of one source, removed from its entries. Override with [clean] keep patterns.
+    Boilerplate {
+        /// Only this source.
+        #[arg(long, value_name = "NAME")]
+        source: Option<String>,
+        /// Also list blocks seen in more than one entry that are not yet boilerplate.
+        #[arg(long)]
+        all: bool,
+    },
     /// Extract the article from one HTML page: its body as plain text (paragraphs separated
     /// by a blank line, no title), or with --json its metadata too. Needs no config.
     Extract {
@@ -93,6 +103,7 @@ fn main() -> ExitCode {
         Command::Fetch { sources } => fetch(config, sources),
         Command::Render { feed, format: _ } => render(config, &feed),
         Command::Extract { .. } => unreachable!("handled before loading the config"),
+        Command::Boilerplate { source, all } => boilerplate(config, source.as_deref(), all),
     };
     result.unwrap_or_else(|e| {
         eprintln!("wirefeed: {e:#}");
@@ -219,6 +230,30 @@ fn extract(url: Option<&str>, json: bool, file: &str) -> anyhow::Result<ExitCode
         writeln!(out, "{}", article.to_json())?;
     } else {
         writeln!(out, "{}", article.text)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn boilerplate(config: Config, source: Option<&str>, all: bool) -> anyhow::Result<ExitCode> {
+    let store = Store::open(&config.storage.database)?;
+    let threshold = u32::try_from(config.clean.learn_after).unwrap_or(u32::MAX);
+    let rows = store.learned_list(source, if all { 2 } else { threshold })?;
+    if rows.is_empty() {
+        println!("no learned boilerplate yet");
+    }
+    for r in rows {
+        let learned = if r.stats.entries >= threshold {
+            "learned"
+        } else {
+            "candidate"
+        };
+        let last = chrono::DateTime::from_timestamp(r.stats.last_seen, 0)
+            .map(|d| d.format("%Y-%m-%d").to_string())
+            .unwrap_or_default();
+        println!(
+            "{}\t{learned}\tentries={}\tlast={last}\t{}",
+            r.source, r.stats.entries, r.stats.sample
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
