@@ -157,3 +157,23 @@ pub struct BlockStats {
     /// The block's text as first seen, for people reading `wirefeed boilerplate`.
     pub sample: String,
 }
+
+/// An article page fetched for a full-text source, with what extraction found.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Page {
+    /// The page's address (the entry's canonical link).
+    pub url: String,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub fetched_at: i64,
+    /// Why the page could not be used, if it could not.
+    pub error: Option<String>,
+    pub title: Option<String>,
+    /// The article body, paragraphs separated by blank lines.
+    pub text: Option<String>,
+    pub author: Option<String>,
+    pub published: Option<DateTime<Utc>>,
+    pub agency: Option<String>,
+    pub dateline: Option<String>,
+    pub byline: Option<String>,
+}

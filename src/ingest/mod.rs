@@ -7,6 +7,7 @@
 //! the previous state and the attempt ([`state`]), and written only when it changed.
 
 mod attempt;
+mod fulltext;
 mod state;
 
 use std::sync::{Arc, Mutex};
@@ -211,7 +212,7 @@ pub async fn ingest_source(
         tracing::warn!(source = %name, from = %target, to = %to, "source moved permanently; fetching from its new address");
     }
     let is_body = matches!(attempted, Attempted::Body { .. });
-    let (entries, meta, learned, newly_learned) = match attempted {
+    let (mut entries, meta, learned, newly_learned) = match attempted {
         Attempted::Body {
             entries,
             meta,
@@ -226,6 +227,10 @@ pub async fn ingest_source(
         Attempted::NotModified { .. } => (None, None, None, Vec::new()),
     };
     report.entries_seen = entries.as_ref().map_or(0, Vec::len);
+    let pages = match entries.as_mut() {
+        Some(list) if source.full_text => fulltext::enrich(fetcher, writer, list, now).await,
+        _ => Vec::new(),
+    };
     let (w, n, u) = (writer.clone(), name.clone(), configured.clone());
     let window = opts.learn_window;
     let saved = tokio::task::spawn_blocking(move || {
@@ -254,6 +259,7 @@ pub async fn ingest_source(
             state_changed,
             learned: &changed_blocks,
             rewrites: &rewrites,
+            pages: &pages,
         };
         store.save_fetch(&n, &u, &save)
     })

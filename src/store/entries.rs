@@ -4,10 +4,11 @@ use chrono::Utc;
 use rusqlite::{OptionalExtension, params};
 
 use super::learned::write_blocks;
+use super::pages::write_pages;
 use super::sources::{FetchLog, write_state};
 use super::{Store, StoreError, from_ts, to_ts};
 use crate::model::{
-    BlockStats, CleanEntry, EntryChange, FeedMeta, IngestCounts, SourceState, StoredEntry,
+    BlockStats, CleanEntry, EntryChange, FeedMeta, IngestCounts, Page, SourceState, StoredEntry,
 };
 
 /// Which entries a published feed carries.
@@ -77,6 +78,8 @@ pub struct FetchSave<'a> {
     pub learned: &'a [BlockStats],
     /// Stored entries re-cleaned because a block was just learned.
     pub rewrites: &'a [CleanEntry],
+    /// Article pages fetched for a full-text source.
+    pub pages: &'a [Page],
 }
 
 impl Store {
@@ -114,6 +117,7 @@ impl Store {
             }
         }
         write_blocks(&tx, source, save.learned).map_err(err)?;
+        write_pages(&tx, save.pages).map_err(err)?;
         if save.state_changed || counts.changed() {
             let mut log = save.log.clone();
             if save.feed.is_some() {

@@ -9,6 +9,7 @@
 
 mod entries;
 mod learned;
+mod pages;
 mod sources;
 
 use std::path::{Path, PathBuf};

@@ -27,6 +27,7 @@ fn ingest(store: &mut Store, source: &str, entries: &[CleanEntry]) -> crate::mod
         state_changed: false,
         learned: &[],
         rewrites: &[],
+        pages: &[],
     };
     store
         .save_fetch(source, "https://example.org/rss", &save)
@@ -45,6 +46,7 @@ fn record(store: &mut Store, state: &SourceState, outcome: &str) {
         state_changed: true,
         learned: &[],
         rewrites: &[],
+        pages: &[],
     };
     store
         .save_fetch("s", "https://example.org/rss", &save)
