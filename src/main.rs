@@ -117,7 +117,11 @@ fn config_failure(e: &ConfigError) -> ExitCode {
 }
 
 fn runtime() -> tokio::runtime::Runtime {
+    // Blocking work is parsing, cleaning and SQLite: CPU-bound or serialised on the one
+    // writer, so a few threads per core do it all; hundreds would only hold memory.
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     tokio::runtime::Builder::new_multi_thread()
+        .max_blocking_threads((cores * 4).max(8))
         .enable_all()
         .build()
         .expect("tokio runtime")

@@ -14,6 +14,11 @@ pub struct CompiledRules {
 }
 
 impl CompiledRules {
+    /// Whether the source has no selector rules.
+    pub fn is_empty(&self) -> bool {
+        self.remove.is_empty() && self.keep.is_empty()
+    }
+
     /// Compiles selectors already validated by config loading; an invalid one is skipped.
     pub fn compile(remove: &[String], keep: &[String]) -> CompiledRules {
         let parse = |list: &[String]| {
@@ -125,6 +130,19 @@ pub fn prune(html: &str, rules: &CompiledRules, is_boilerplate: &dyn Fn(&str) ->
         }
     }
     doc.root_element().inner_html()
+}
+
+/// Whether an HTML fragment may hold a tracking pixel or a share widget: a fast test that
+/// lets most entries skip the pruning parse.
+pub fn may_hold_widgets(html: &str) -> bool {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    RE.get_or_init(|| {
+        regex::Regex::new(
+            r#"(?i)<img|(class|id|aria-label)\s*=\s*["']?[^"'>]*(share|sharing|social)|sharer|intent/|wa\.me|mailto:\?"#,
+        )
+            .expect("static regex")
+    })
+    .is_match(html)
 }
 
 /// The whitespace-normalised text of every block element, in document order; a fragment

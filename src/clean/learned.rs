@@ -17,15 +17,32 @@ const RECENT_CAP: usize = 8;
 /// `last_seen` is refreshed at most this often, so re-reading an unchanged feed writes nothing.
 const LAST_SEEN_GRANULARITY: i64 = 86_400;
 
-/// Hash of a block's normalised text: lowercase words of letters and digits.
+/// Hash of a block's normalised text (lowercase words of letters and digits, one space
+/// apart). xxh3: fast, and stable across builds, which matters because hashes are stored.
 pub fn block_hash(text: &str) -> u64 {
-    let norm: Vec<String> = text
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect();
-    let h = blake3::hash(norm.join(" ").as_bytes());
-    u64::from_le_bytes(h.as_bytes()[..8].try_into().expect("8 bytes"))
+    let mut norm = String::with_capacity(text.len());
+    let mut gap = false;
+    for c in text.chars() {
+        let word = if c.is_ascii() {
+            c.is_ascii_alphanumeric()
+        } else {
+            c.is_alphanumeric()
+        };
+        if word {
+            if gap && !norm.is_empty() {
+                norm.push(' ');
+            }
+            gap = false;
+            if c.is_ascii() {
+                norm.push(c.to_ascii_lowercase());
+            } else {
+                norm.extend(c.to_lowercase());
+            }
+        } else {
+            gap = true;
+        }
+    }
+    xxhash_rust::xxh3::xxh3_64(norm.as_bytes())
 }
 
 /// Whether a block is a candidate for learning at all.

@@ -64,6 +64,18 @@ impl Cleaner {
         feed_url: &Url,
         learned: &dyn Fn(&str) -> bool,
     ) -> CleanEntry {
+        self.clean_blocks(raw, feed_url, &blocks_of(body_of(raw)), learned)
+    }
+
+    /// [`Cleaner::clean`] for a caller that already split the entry's body into blocks
+    /// (`blocks_of(body_of(raw))`), to parse the HTML once less.
+    pub fn clean_blocks(
+        &self,
+        raw: &RawEntry,
+        feed_url: &Url,
+        blocks: &[String],
+        learned: &dyn Fn(&str) -> bool,
+    ) -> CleanEntry {
         let link = raw
             .link
             .as_deref()
@@ -71,21 +83,27 @@ impl Cleaner {
             .filter(|u| matches!(u.scheme(), "http" | "https"))
             .map(|u| urls::strip_tracking(&u));
         let base = link.clone().unwrap_or_else(|| feed_url.clone());
-        let body = raw
-            .content
-            .as_deref()
-            .or(raw.summary.as_deref())
-            .unwrap_or("");
-        let wire = extract::wire_from_blocks(
-            &blocks_of(body),
-            raw.author.as_deref(),
-            extract::Rules::builtin(),
-        );
+        let body = body_of(raw);
+        let wire =
+            extract::wire_from_blocks(blocks, raw.author.as_deref(), extract::Rules::builtin());
         let is_clutter = |t: &str| self.is_clutter(t, learned);
+        let body_clutter = blocks.iter().any(|b| is_clutter(b));
         let html = |s: &Option<String>| {
             s.as_deref()
-                .map(|h| sanitize_html(&dom::prune(h, &self.rules, &is_clutter), &base))
-                .filter(|h| !html_to_text(h).is_empty())
+                .map(|h| {
+                    // Pruning parses the HTML again; most entries need none of it.
+                    let clutter = if std::ptr::eq(h, body) {
+                        body_clutter
+                    } else {
+                        blocks_of(h).iter().any(|b| is_clutter(b))
+                    };
+                    if clutter || !self.rules.is_empty() || dom::may_hold_widgets(h) {
+                        sanitize_html(&dom::prune(h, &self.rules, &is_clutter), &base)
+                    } else {
+                        sanitize_html(h, &base)
+                    }
+                })
+                .filter(|h| has_text(h))
         };
         let mut title = html_to_text(&raw.title);
         if title.is_empty() {
@@ -139,7 +157,7 @@ pub fn strip_blocks(e: &CleanEntry, hit: &dyn Fn(&str) -> bool) -> Option<CleanE
     let strip = |h: &Option<String>| -> Option<String> {
         h.as_deref()
             .map(|h| dom::prune(h, &none, hit))
-            .filter(|h| !html_to_text(h).is_empty())
+            .filter(|h| has_text(h))
     };
     let carries = |h: &Option<String>| {
         h.as_deref()
@@ -153,6 +171,28 @@ pub fn strip_blocks(e: &CleanEntry, hit: &dyn Fn(&str) -> bool) -> Option<CleanE
         content: strip(&e.content),
         ..e.clone()
     })
+}
+
+/// The HTML an entry's text is read from: its content, else its summary.
+pub fn body_of(raw: &RawEntry) -> &str {
+    raw.content
+        .as_deref()
+        .or(raw.summary.as_deref())
+        .unwrap_or("")
+}
+
+/// Whether HTML has any visible text: a cheap scan instead of another parse.
+fn has_text(html: &str) -> bool {
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag && !c.is_whitespace() => return true,
+            _ => {}
+        }
+    }
+    false
 }
 
 /// Cleans one entry with no source rules and nothing learned.

@@ -7,7 +7,7 @@ use url::Url;
 
 use super::{Attempted, IngestOptions};
 use crate::clean::learned::LearnedBlocks;
-use crate::clean::{Cleaner, blocks_of};
+use crate::clean::{Cleaner, blocks_of, body_of};
 use crate::fetch::{FetchError, Fetched, Fetcher, Validators, caching};
 use crate::parse::parse_feed;
 
@@ -65,22 +65,35 @@ pub(super) async fn attempt(
                 // already removed from the entry that carries it.
                 let (ts, window) = (now.timestamp(), opts.learn_window);
                 let before = learned.learned_hashes(opts.learn_after, ts, window);
-                for e in &parsed.entries {
-                    let body = e.content.as_deref().or(e.summary.as_deref()).unwrap_or("");
-                    let blocks = blocks_of(body);
-                    learned.observe(&e.guid, blocks.iter().map(String::as_str), ts, window);
+                let blocks: Vec<Vec<String>> = parsed
+                    .entries
+                    .iter()
+                    .map(|e| blocks_of(body_of(e)))
+                    .collect();
+                for (e, b) in parsed.entries.iter().zip(&blocks) {
+                    learned.observe(&e.guid, b.iter().map(String::as_str), ts, window);
                 }
                 let newly_learned: Vec<u64> = learned
                     .learned_hashes(opts.learn_after, ts, window)
                     .into_iter()
                     .filter(|h| !before.contains(h))
                     .collect();
-                let is_learned = |t: &str| learned.is_learned(t, opts.learn_after, ts, window);
+                // Most sources have learned nothing: then no block needs hashing at all.
+                let learned_now: std::collections::HashSet<u64> = learned
+                    .learned_hashes(opts.learn_after, ts, window)
+                    .into_iter()
+                    .collect();
+                let is_learned = |t: &str| {
+                    !learned_now.is_empty()
+                        && crate::clean::learned::learnable(t)
+                        && learned_now.contains(&crate::clean::learned::block_hash(t))
+                };
                 let entries: Vec<_> = parsed
                     .entries
                     .iter()
-                    .map(|e| {
-                        let mut c = cleaner.clean(e, &body.final_url, &is_learned);
+                    .zip(&blocks)
+                    .map(|(e, b)| {
+                        let mut c = cleaner.clean_blocks(e, &body.final_url, b, &is_learned);
                         crate::clean::plausible_dates(&mut c, now);
                         c
                     })

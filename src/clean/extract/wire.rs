@@ -216,9 +216,13 @@ pub fn from_blocks(blocks: &[String], author: Option<&str>, rules: &Rules) -> En
         .and_then(|b| dateline(b, rules));
     w.dateline = dl.as_ref().map(|d| d.place.clone());
     let credit = blocks.iter().rev().take(6).find(|b| {
-        let l = b.to_lowercase();
-        (l.contains('©') || l.starts_with("copyright") || l.contains("contributed to this report"))
+        // Cheap tests first: this runs for every entry of every feed.
+        b.len() < 400
             && b.split_whitespace().count() <= 30
+            && (b.contains('©') || {
+                let l = b.to_lowercase();
+                l.starts_with("copyright") || l.contains("contributed to this report")
+            })
     });
     w.agency = w
         .byline
@@ -245,6 +249,7 @@ pub fn from_blocks(blocks: &[String], author: Option<&str>, rules: &Rules) -> En
     w.published = blocks
         .iter()
         .take(8)
+        .filter(|b| b.len() < 120 && b.bytes().any(|c| c.is_ascii_digit()))
         .filter(|b| date::is_date_line(b, rules))
         .find_map(|b| date::parse_text(b, rules))
         .filter(|d| d.has_time)
