@@ -26,6 +26,8 @@ pub struct Runner {
     writer: Writer,
     politeness: Politeness,
     options: IngestOptions,
+    /// Passive WAL checkpoints on their own thread while this runner (or a clone) lives.
+    _checkpointer: Arc<crate::store::Checkpointer>,
     /// Each source's compiled cleaning rules.
     cleaners: Arc<HashMap<String, Arc<Cleaner>>>,
     clock: Arc<dyn Clock>,
@@ -34,7 +36,16 @@ pub struct Runner {
 impl Runner {
     /// Builds the fetcher and limits from the config.
     pub fn new(config: &Config, writer: Writer) -> Result<Runner, FetchError> {
+        let db = writer
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .path()
+            .to_path_buf();
         Ok(Runner {
+            _checkpointer: Arc::new(crate::store::Checkpointer::start(
+                &db,
+                std::time::Duration::from_secs(1),
+            )),
             fetcher: Fetcher::new(FetchSettings::from_config(config))?,
             writer,
             politeness: Politeness::new(config.fetch.concurrency, config.fetch.per_host),

@@ -7,6 +7,7 @@
 //! Migrations live in `migrations/NNNN_name.sql`, are embedded at build time, and are applied
 //! in order at open, in one transaction, tracked by SQLite's `user_version`.
 
+mod checkpoint;
 mod entries;
 mod learned;
 mod pages;
@@ -20,6 +21,7 @@ use include_dir::{Dir, include_dir};
 use rusqlite::Connection;
 use rusqlite_migration::{M, Migrations};
 
+pub use checkpoint::Checkpointer;
 pub use entries::{EntryQuery, FetchSave};
 pub use learned::LearnedRow;
 pub use sources::FetchLog;
@@ -83,6 +85,12 @@ impl Store {
         store
             .conn
             .pragma_update(None, "journal_mode", "WAL")
+            .map_err(|e| store.err(e))?;
+        // The writer checkpoints by itself only past ~64 MB of WAL: normally the background
+        // `Checkpointer` keeps the WAL small without stalling the writer.
+        store
+            .conn
+            .pragma_update(None, "wal_autocheckpoint", 16384)
             .map_err(|e| store.err(e))?;
         migrations()
             .to_latest(&mut store.conn)
