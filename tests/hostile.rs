@@ -37,6 +37,17 @@ const CASES: &[&str] = &[
     "html",
 ];
 
+/// One source per hostile case, plus one on a server that never answers.
+async fn hostile_sources(server: std::net::SocketAddr) -> Vec<(String, String)> {
+    let silent = hostile::silent_server().await;
+    let mut sources: Vec<(String, String)> = CASES
+        .iter()
+        .map(|c| (c.replace('-', "_"), format!("http://{server}/{c}")))
+        .collect();
+    sources.push(("silent".into(), format!("http://{silent}/feed")));
+    sources
+}
+
 /// Two hours before the 503's Retry-After date.
 fn start_time() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2099, 10, 21, 5, 28, 0).unwrap()
@@ -92,12 +103,7 @@ fn error_of(r: &SourceReport) -> &str {
 async fn every_hostile_case_fails_cleanly_as_that_source_and_nothing_reaches_the_canary() {
     let canary_for_server = Canary::start().await;
     let server = hostile::start(canary_for_server.addr).await;
-    let silent = hostile::silent_server().await;
-    let mut sources: Vec<(String, String)> = CASES
-        .iter()
-        .map(|c| (c.replace('-', "_"), format!("http://{server}/{c}")))
-        .collect();
-    sources.push(("silent".into(), format!("http://{silent}/feed")));
+    let sources = hostile_sources(server).await;
     // Every second, so cron alignment adds at most a second to the expected next runs.
     let s = setup(sources, "* * * * * *").await;
     let now = s.clock.now_for_test();
@@ -330,12 +336,7 @@ fn peak_rss_mib(pid: u32) -> f64 {
 async fn the_daemon_survives_every_hostile_source_at_once_with_bounded_memory() {
     let canary = Canary::start().await;
     let server = hostile::start(canary.addr).await;
-    let silent = hostile::silent_server().await;
-    let mut sources: Vec<(String, String)> = CASES
-        .iter()
-        .map(|c| (c.replace('-', "_"), format!("http://{server}/{c}")))
-        .collect();
-    sources.push(("silent".into(), format!("http://{silent}/feed")));
+    let sources = hostile_sources(server).await;
     let dir = tempfile::tempdir().unwrap();
     let port = common::free_port();
     let path = common::write_config(

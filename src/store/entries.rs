@@ -240,60 +240,57 @@ fn upsert(
         .optional()?;
     let categories = serde_json::to_string(&e.categories).expect("strings serialise");
     let published = e.published.map(to_ts);
+    let updated = e.updated.map(to_ts);
+    let fields: [(&str, &dyn rusqlite::ToSql); 12] = [
+        (":url", &e.link),
+        (":title", &e.title),
+        (":author", &e.author),
+        (":summary", &e.summary),
+        (":content", &e.content),
+        (":categories", &categories),
+        (":published", &published),
+        (":updated", &updated),
+        (":hash", &hash.as_slice()),
+        (":agency", &e.agency),
+        (":dateline", &e.dateline),
+        (":byline", &e.byline),
+    ];
+    let run = |sql: &str, key: &[(&str, &dyn rusqlite::ToSql)]| -> rusqlite::Result<()> {
+        let mut all: Vec<(&str, &dyn rusqlite::ToSql)> = fields.to_vec();
+        all.extend_from_slice(key);
+        all.push((":now", &now));
+        tx.prepare_cached(sql)?.execute(all.as_slice())?;
+        Ok(())
+    };
     match existing {
         Some((_, old)) if old == hash => Ok(EntryChange::Unchanged),
         Some((id, _)) => {
-            tx.prepare_cached(
-                "UPDATE entries SET url = ?2, title = ?3, author = ?4, summary = ?5, content = ?6,
-                    categories = ?7, published = ?8, updated = ?9, content_hash = ?10,
-                    last_changed = ?11, sort_time = coalesce(?8, first_seen),
-                    agency = ?12, dateline = ?13, byline = ?14
-                 WHERE id = ?1",
-            )?
-            .execute(params![
-                id,
-                e.link,
-                e.title,
-                e.author,
-                e.summary,
-                e.content,
-                categories,
-                published,
-                e.updated.map(to_ts),
-                hash.as_slice(),
-                now,
-                e.agency,
-                e.dateline,
-                e.byline,
-            ])?;
+            run(
+                "UPDATE entries SET url = :url, title = :title, author = :author,
+                    summary = :summary, content = :content, categories = :categories,
+                    published = :published, updated = :updated, content_hash = :hash,
+                    last_changed = :now, sort_time = coalesce(:published, first_seen),
+                    agency = :agency, dateline = :dateline, byline = :byline
+                 WHERE id = :id",
+                &[(":id", &id)],
+            )?;
             Ok(EntryChange::Updated)
         }
         None => {
-            tx.prepare_cached(
+            let public = public_id(source, &e.guid);
+            run(
                 "INSERT INTO entries (source_id, guid, public_id, url, title, author, summary,
                     content, categories, published, updated, content_hash, first_seen,
                     last_changed, sort_time, agency, dateline, byline)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13,
-                         coalesce(?10, ?13), ?14, ?15, ?16)",
-            )?
-            .execute(params![
-                source_id,
-                e.guid,
-                public_id(source, &e.guid),
-                e.link,
-                e.title,
-                e.author,
-                e.summary,
-                e.content,
-                categories,
-                published,
-                e.updated.map(to_ts),
-                hash.as_slice(),
-                now,
-                e.agency,
-                e.dateline,
-                e.byline,
-            ])?;
+                 VALUES (:source, :guid, :public, :url, :title, :author, :summary, :content,
+                    :categories, :published, :updated, :hash, :now, :now,
+                    coalesce(:published, :now), :agency, :dateline, :byline)",
+                &[
+                    (":source", &source_id),
+                    (":guid", &e.guid),
+                    (":public", &public),
+                ],
+            )?;
             Ok(EntryChange::New)
         }
     }
