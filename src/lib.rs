@@ -15,6 +15,8 @@
 //! - [`clean`]: sanitised HTML (ammonia), absolute URLs, plain-text titles.
 //! - [`store`]: the only module with SQL (SQLite, WAL, migrations from `migrations/`).
 //! - [`publish`]: Atom rendering, render cache, the HTTP server ([`publish::server`]).
+//! - [`dedup`]: near-duplicate story detection (exact keys, winnowed shingle anchors,
+//!   containment verification). Pure logic; not yet wired into ingest and publishing.
 //! - [`ingest`]: one source through fetch → parse → clean → store; [`runner`] runs many
 //!   under the global and per-host concurrency limits.
 //! - [`daemon`]: wires it all as tokio tasks; signals (SIGHUP reload, SIGTERM stop).
@@ -26,6 +28,7 @@
 pub mod clean;
 pub mod config;
 pub mod daemon;
+pub mod dedup;
 pub mod fetch;
 pub mod ingest;
 pub mod model;

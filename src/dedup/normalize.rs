@@ -1,0 +1,170 @@
+//! Text and URL normalisation for duplicate detection.
+//!
+//! Copies of one wire story differ in typography (curly vs straight quotes,
+//! en/em dashes, ligatures, non-breaking spaces) and in case, and their URLs
+//! carry per-click tracking parameters. Everything here maps those surface
+//! differences away so that hashing and shingling see only the words.
+
+use unicode_normalization::UnicodeNormalization;
+use url::Url;
+
+/// Maps one character to its dedup-normal form (after NFKC), or `None` to drop it.
+///
+/// Why: NFKC folds compatibility forms (ligatures, full-width letters, NBSP)
+/// but leaves typographic quotes and dashes alone; outlets' CMSs differ exactly there.
+fn fold_char(c: char) -> Option<char> {
+    match c {
+        '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}' | '\u{2032}' | '`' | '\u{00B4}' => {
+            Some('\'')
+        }
+        '\u{201C}' | '\u{201D}' | '\u{201E}' | '\u{201F}' | '\u{2033}' | '\u{00AB}'
+        | '\u{00BB}' => Some('"'),
+        '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{FE58}' | '\u{FE63}' | '\u{FF0D}' => Some('-'),
+        '\u{00AD}' | '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{FEFF}' => None,
+        c if c.is_whitespace() => Some(' '),
+        c => Some(c),
+    }
+}
+
+/// Returns `text` NFKC-normalised, lowercased, with quotes/dashes/spaces unified.
+///
+/// Why: a stable, human-readable normal form that boilerplate patterns can be
+/// written against (see `boilerplate.txt`).
+pub fn normalize_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.nfkc().filter_map(fold_char) {
+        out.extend(c.to_lowercase());
+    }
+    out
+}
+
+/// Splits already-normalised text into word tokens.
+///
+/// Why: shingles must not depend on punctuation or spacing, which outlets edit
+/// freely. Apostrophes inside a word are removed (`don't` → `dont`) so that a
+/// quote-style change never splits a word; every other non-alphanumeric
+/// character separates tokens.
+pub fn tokenize(normalized: &str) -> Vec<String> {
+    let mut tokens = Vec::new();
+    let mut cur = String::new();
+    for c in normalized.chars() {
+        if c.is_alphanumeric() {
+            cur.push(c);
+        } else if c == '\'' && !cur.is_empty() {
+            // joiner: skip it, keep building the current word
+        } else if !cur.is_empty() {
+            tokens.push(std::mem::take(&mut cur));
+        }
+    }
+    if !cur.is_empty() {
+        tokens.push(cur);
+    }
+    tokens
+}
+
+/// Normalises then tokenises in one step.
+///
+/// Why: the common path for paragraphs and titles.
+pub fn words(text: &str) -> Vec<String> {
+    tokenize(&normalize_text(text))
+}
+
+/// Query parameters that identify a click or campaign, not a document.
+const TRACKING_PARAMS: &[&str] = &[
+    "fbclid",
+    "gclid",
+    "dclid",
+    "gbraid",
+    "wbraid",
+    "msclkid",
+    "mc_cid",
+    "mc_eid",
+    "igshid",
+    "yclid",
+    "_ga",
+    "_gl",
+    "ocid",
+    "cmpid",
+    "smid",
+    "ref",
+    "ref_src",
+    "taid",
+    "mbid",
+    "cid",
+    "icid",
+    "ncid",
+    "share",
+    "s_cid",
+    "at_medium",
+    "at_campaign",
+    "guccounter",
+];
+
+/// Canonicalises a URL for exact-duplicate detection.
+///
+/// Why: the same article reaches a feed under several URLs that differ only in
+/// tracking parameters (`utm_*`, `fbclid`, `gclid`…), fragment, scheme, a
+/// leading `www.`/`m.`/`amp.` host label, an `/amp` suffix or a trailing slash.
+/// Unparseable input is returned trimmed, so the caller still gets a stable key.
+pub fn canonical_url(raw: &str) -> String {
+    let raw = raw.trim();
+    let Ok(mut url) = Url::parse(raw) else {
+        return raw.to_string();
+    };
+    url.set_fragment(None);
+    let kept: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(k, _)| {
+            let k = k.to_ascii_lowercase();
+            !k.starts_with("utm_") && !TRACKING_PARAMS.contains(&k.as_str())
+        })
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    if kept.is_empty() {
+        url.set_query(None);
+    } else {
+        let mut sorted = kept;
+        sorted.sort();
+        url.query_pairs_mut().clear().extend_pairs(sorted);
+    }
+    let host = url.host_str().unwrap_or("").to_ascii_lowercase();
+    let host = ["www.", "m.", "amp.", "mobile."]
+        .iter()
+        .find_map(|p| host.strip_prefix(p))
+        .unwrap_or(&host)
+        .to_string();
+    let mut path = url.path().to_string();
+    for suffix in ["/amp", "/amp/", "/"] {
+        if path.len() > suffix.len() && path.ends_with(suffix) {
+            path.truncate(path.len() - suffix.len());
+        }
+    }
+    let query = url.query().map(|q| format!("?{q}")).unwrap_or_default();
+    format!("{host}{path}{query}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotes_dashes_case_and_ligatures_fold() {
+        assert_eq!(
+            words("\u{201C}Don\u{2019}t\u{201D} \u{2014} the O\u{FB03}ce"),
+            vec!["dont", "the", "office"]
+        );
+        assert_eq!(words("Don't"), words("DON\u{2019}T"));
+    }
+
+    #[test]
+    fn tracking_params_and_cosmetics_are_stripped() {
+        let a = canonical_url("https://www.ex.example/a/b/?utm_source=x&id=3&fbclid=abc#top");
+        let b = canonical_url("http://ex.example/a/b?id=3&gclid=zz");
+        assert_eq!(a, b);
+        assert_eq!(a, "ex.example/a/b?id=3");
+        assert_ne!(
+            canonical_url("https://ex.example/a?id=3"),
+            canonical_url("https://ex.example/a?id=4")
+        );
+    }
+}
