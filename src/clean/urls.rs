@@ -69,26 +69,36 @@ pub fn strip_tracking(url: &Url) -> Url {
     out
 }
 
-/// The dedup key for an article URL: tracking stripped, scheme and `www.` ignored, host
-/// lowercased (the url crate already does), default ports and trailing slashes dropped,
-/// the fragment dropped. Two links with the same key are the same article.
+/// The dedup key for an article URL: tracking stripped, scheme ignored, mobile and AMP
+/// variants folded (`www.`, `m.`, `amp.`, `mobile.` hosts; a trailing `/amp`), trailing
+/// slashes, default ports and the fragment dropped, remaining query parameters sorted. Two
+/// links with the same key are the same article.
 pub fn canonical_key(url: &Url) -> String {
-    let u = strip_tracking(url);
-    let host = u.host_str().unwrap_or("");
-    let host = host.strip_prefix("www.").unwrap_or(host);
-    let mut path = u.path().trim_end_matches('/').to_string();
-    if path.is_empty() {
-        path.push('/');
+    let mut u = strip_tracking(url);
+    u.set_fragment(None);
+    if u.query().is_some() {
+        let mut pairs: Vec<(String, String)> = u
+            .query_pairs()
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        pairs.sort();
+        u.query_pairs_mut().clear().extend_pairs(pairs);
     }
-    let mut key = format!(
-        "{host}{}{path}",
-        u.port().map(|p| format!(":{p}")).unwrap_or_default()
-    );
-    if let Some(q) = u.query() {
-        key.push('?');
-        key.push_str(q);
+    let host = u.host_str().unwrap_or("").to_ascii_lowercase();
+    let host = ["www.", "m.", "amp.", "mobile."]
+        .iter()
+        .find_map(|p| host.strip_prefix(p))
+        .unwrap_or(&host)
+        .to_string();
+    let mut path = u.path().to_string();
+    for suffix in ["/amp", "/amp/", "/"] {
+        if path.len() > suffix.len() && path.ends_with(suffix) {
+            path.truncate(path.len() - suffix.len());
+        }
     }
-    key
+    let port = u.port().map(|p| format!(":{p}")).unwrap_or_default();
+    let query = u.query().map(|q| format!("?{q}")).unwrap_or_default();
+    format!("{host}{port}{path}{query}")
 }
 
 #[cfg(test)]
@@ -134,5 +144,10 @@ mod tests {
         assert_eq!(a, b);
         assert_eq!(a, "ex.org/news/story");
         assert_ne!(a, canonical_key(&u("https://ex.org/news/story?id=2")));
+        assert_eq!(a, canonical_key(&u("https://m.ex.org/news/story/amp")));
+        assert_eq!(
+            canonical_key(&u("https://ex.org/s?b=2&a=1&fbclid=x")),
+            canonical_key(&u("https://ex.org/s?a=1&b=2"))
+        );
     }
 }

@@ -69,37 +69,6 @@ pub fn words(text: &str) -> Vec<String> {
     tokenize(&normalize_text(text))
 }
 
-/// Query parameters that identify a click or campaign, not a document.
-const TRACKING_PARAMS: &[&str] = &[
-    "fbclid",
-    "gclid",
-    "dclid",
-    "gbraid",
-    "wbraid",
-    "msclkid",
-    "mc_cid",
-    "mc_eid",
-    "igshid",
-    "yclid",
-    "_ga",
-    "_gl",
-    "ocid",
-    "cmpid",
-    "smid",
-    "ref",
-    "ref_src",
-    "taid",
-    "mbid",
-    "cid",
-    "icid",
-    "ncid",
-    "share",
-    "s_cid",
-    "at_medium",
-    "at_campaign",
-    "guccounter",
-];
-
 /// Canonicalises a URL for exact-duplicate detection.
 ///
 /// Why: the same article reaches a feed under several URLs that differ only in
@@ -108,39 +77,10 @@ const TRACKING_PARAMS: &[&str] = &[
 /// Unparseable input is returned trimmed, so the caller still gets a stable key.
 pub fn canonical_url(raw: &str) -> String {
     let raw = raw.trim();
-    let Ok(mut url) = Url::parse(raw) else {
-        return raw.to_string();
-    };
-    url.set_fragment(None);
-    let kept: Vec<(String, String)> = url
-        .query_pairs()
-        .filter(|(k, _)| {
-            let k = k.to_ascii_lowercase();
-            !k.starts_with("utm_") && !TRACKING_PARAMS.contains(&k.as_str())
-        })
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
-    if kept.is_empty() {
-        url.set_query(None);
-    } else {
-        let mut sorted = kept;
-        sorted.sort();
-        url.query_pairs_mut().clear().extend_pairs(sorted);
+    match Url::parse(raw) {
+        Ok(url) => crate::clean::urls::canonical_key(&url),
+        Err(_) => raw.to_string(),
     }
-    let host = url.host_str().unwrap_or("").to_ascii_lowercase();
-    let host = ["www.", "m.", "amp.", "mobile."]
-        .iter()
-        .find_map(|p| host.strip_prefix(p))
-        .unwrap_or(&host)
-        .to_string();
-    let mut path = url.path().to_string();
-    for suffix in ["/amp", "/amp/", "/"] {
-        if path.len() > suffix.len() && path.ends_with(suffix) {
-            path.truncate(path.len() - suffix.len());
-        }
-    }
-    let query = url.query().map(|q| format!("?{q}")).unwrap_or_default();
-    format!("{host}{path}{query}")
 }
 
 #[cfg(test)]
