@@ -51,9 +51,14 @@ impl Cleaner {
         if self.keep.iter().any(|k| k.is_match(text)) {
             return false;
         }
-        extract::Rules::builtin().is_boilerplate_text(text)
+        let rules = extract::Rules::builtin();
+        rules.is_boilerplate_text(text)
             || self.drop.iter().any(|d| d.is_match(text))
             || learned(text)
+            // A line that is only a date stamp is metadata (read into `published`), not text.
+            || (text.len() < 120
+                && text.bytes().any(|b| b.is_ascii_digit())
+                && extract::is_date_line(text, rules))
     }
 
     /// Cleans one entry. `feed_url` is the feed's own address: relative links in the entry are
@@ -268,6 +273,27 @@ mod tests {
         assert_eq!(
             c.title,
             "One two three four five six seven eight nine ten eleven twelve…"
+        );
+    }
+
+    #[test]
+    fn a_date_stamp_in_the_text_dates_an_entry_the_feed_left_undated() {
+        let raw = RawEntry {
+            guid: "g".into(),
+            title: "t".into(),
+            content: Some("<p>Via AP news wire</p><p>Tuesday 13 June 2023 03:03 BST</p><p>CARACAS, Venezuela (AP) — The two presidents signed agreements on Monday in the capital.</p>".into()),
+            ..Default::default()
+        };
+        let c = clean_entry(&raw, &Url::parse("https://x.example/").unwrap());
+        assert_eq!(
+            c.published.unwrap().to_rfc3339(),
+            "2023-06-13T02:03:00+00:00"
+        );
+        assert_eq!(c.agency.as_deref(), Some("AP"));
+        let content = c.content.unwrap();
+        assert!(
+            !content.contains("Via AP") && !content.contains("03:03 BST"),
+            "{content}"
         );
     }
 

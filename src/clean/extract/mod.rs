@@ -26,6 +26,7 @@ mod tests;
 use chrono::{DateTime, FixedOffset};
 use serde_json::{Value, json};
 
+pub use date::is_date_line;
 pub use rules::Rules;
 pub use wire::{EntryWire, authors_from_byline, from_blocks as wire_from_blocks};
 
