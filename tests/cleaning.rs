@@ -70,9 +70,15 @@ async fn a_block_repeated_across_entries_is_learned_and_removed_everywhere() {
             &format!("Story {n}"),
             &[&story(n), CLUTTER],
         ));
+        if n == "3" {
+            // Story 1 is revised in the same fetch that teaches the block: the revision wins.
+            let revised = format!("{} Revised.", story("1"));
+            items[0] = item("g1", "Story 1", &[&revised, CLUTTER]);
+        }
         server.set("feed.xml", feed(&items));
         runner.run_all(&config.sources).await;
     }
+    assert!(atom(&config).contains("Revised."));
     let xml = atom(&config);
     assert!(
         !xml.contains("Morning Dispatch"),

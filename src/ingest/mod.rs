@@ -243,8 +243,14 @@ pub async fn ingest_source(
                     && newly_learned.contains(&crate::clean::learned::block_hash(t))
             };
             let since = now.timestamp() - window;
+            // Entries in this document are already cleaned with the new knowledge; their stored
+            // (older) versions must not overwrite them.
+            let fresh: std::collections::HashSet<&str> =
+                entries.iter().flatten().map(|e| e.guid.as_str()).collect();
             for e in store.source_entries(&n, since).unwrap_or_default() {
-                rewrites.extend(crate::clean::strip_blocks(&e, &hit));
+                if !fresh.contains(e.guid.as_str()) {
+                    rewrites.extend(crate::clean::strip_blocks(&e, &hit));
+                }
             }
         }
         let changed_blocks: Vec<BlockStats> = learned
