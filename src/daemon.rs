@@ -201,7 +201,13 @@ fn initial_next_runs(
                 .ok()
                 .flatten()
                 .and_then(|st| st.next_run_at);
-            (s.name.clone(), stored.unwrap_or(now))
+            // Sources due at start (never fetched, or overdue after downtime) are spread over a
+            // few seconds by their jitter instead of all firing in the same instant.
+            let spread = crate::schedule::startup_spread(&s.schedule, &s.name, now);
+            (
+                s.name.clone(),
+                stored.filter(|t| *t > now).unwrap_or(spread),
+            )
         })
         .collect()
 }

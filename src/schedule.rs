@@ -219,6 +219,14 @@ pub fn next_run(schedule: &CronSchedule, name: &str, now: DateTime<Utc>) -> Date
     slot + chrono::Duration::from_std(jitter_for(name, max)).unwrap_or_default()
 }
 
+/// When a source that is due at daemon start runs: now plus its jitter, bounded by a tenth of
+/// its period and by five seconds — prompt, but 500 sources on one schedule do not fire in the
+/// same instant.
+pub fn startup_spread(schedule: &CronSchedule, name: &str, now: DateTime<Utc>) -> DateTime<Utc> {
+    let max = (schedule.period_hint(now) / 10).min(Duration::from_secs(5));
+    now + to_chrono(jitter_for(name, max))
+}
+
 /// Where "now" comes from. The daemon uses the system clock; tests and simulations use a
 /// [`ManualClock`] so that backoff and `Retry-After` can be checked without sleeping.
 pub trait Clock: Send + Sync {
@@ -528,6 +536,21 @@ mod tests {
             retry_at: Some(soon),
         };
         assert!(plan_next(&hourly, "x", now, f, b) >= at(2026, 1, 5, 11, 0));
+    }
+
+    #[test]
+    fn sources_due_at_start_are_spread_over_five_seconds_at_most() {
+        let s = CronSchedule::parse("*/15 * * * *").unwrap();
+        let now = at(2026, 1, 5, 10, 7);
+        let times: std::collections::HashSet<_> = (0..500)
+            .map(|i| startup_spread(&s, &format!("s{i}"), now))
+            .collect();
+        assert!(
+            times
+                .iter()
+                .all(|t| *t >= now && *t < now + chrono::Duration::seconds(5))
+        );
+        assert!(times.len() > 400, "spread, not bunched");
     }
 
     #[test]
