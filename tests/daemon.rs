@@ -23,6 +23,22 @@ fn rss(titles: &[&str]) -> Served {
     }
 }
 
+/// A config with source `a` (the server's `a.xml`) polled every second (6-field cron, seconds
+/// first) and one feed `all`; returns its path and text.
+fn every_second_config(
+    dir: &std::path::Path,
+    port: u16,
+    server: &FeedServer,
+) -> (std::path::PathBuf, String) {
+    let a = vec![("a".to_string(), server.url("a.xml"))];
+    let config = common::write_config(dir, port, &a, "[[feeds]]\nname = \"all\"\n");
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("*/15 * * * *", "* * * * * *");
+    std::fs::write(&config, &text).unwrap();
+    (config, text)
+}
+
 async fn feed_titles(url: &str) -> Vec<String> {
     let Ok(resp) = common::client().get(url).send().await else {
         return Vec::new();
@@ -63,14 +79,7 @@ async fn sources_are_refetched_on_schedule_and_reload_adds_sources() {
     .await;
     let dir = tempfile::tempdir().unwrap();
     let port = common::free_port();
-    // Every second (6-field form, seconds first).
-    let extra = "[[feeds]]\nname = \"all\"\n";
-    let a = vec![("a".to_string(), server.url("a.xml"))];
-    let config = common::write_config(dir.path(), port, &a, extra);
-    let text = std::fs::read_to_string(&config)
-        .unwrap()
-        .replace("*/15 * * * *", "* * * * * *");
-    std::fs::write(&config, &text).unwrap();
+    let (config, text) = every_second_config(dir.path(), port, &server);
 
     let mut daemon = Daemon::start(&config, port);
     let url = format!("{}/feeds/all.atom", daemon.base);
@@ -128,12 +137,7 @@ async fn a_restart_honours_the_publishers_max_age_and_fetches_nothing_early() {
     let server = FeedServer::start(HashMap::from([("a.xml".to_string(), feed)])).await;
     let dir = tempfile::tempdir().unwrap();
     let port = common::free_port();
-    let sources = vec![("a".to_string(), server.url("a.xml"))];
-    let config = common::write_config(dir.path(), port, &sources, "[[feeds]]\nname = \"all\"\n");
-    let text = std::fs::read_to_string(&config)
-        .unwrap()
-        .replace("*/15 * * * *", "* * * * * *");
-    std::fs::write(&config, &text).unwrap();
+    let (config, _) = every_second_config(dir.path(), port, &server);
 
     let mut daemon = Daemon::start(&config, port);
     let url = format!("{}/feeds/all.atom", daemon.base);

@@ -10,7 +10,7 @@ pub mod learned;
 mod sanitize;
 pub mod urls;
 
-pub use sanitize::{html_to_text, sanitize_html};
+pub use sanitize::{escape_html, html_to_text, sanitize_html};
 
 use url::Url;
 

@@ -129,6 +129,14 @@ pub fn html_to_text(html: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// Escapes text for inclusion in HTML (element content or a quoted attribute).
+pub fn escape_html(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
 /// Undoes the escaping ammonia's serialiser applies to text.
 fn unescape(s: &str) -> String {
     s.replace("&lt;", "<")

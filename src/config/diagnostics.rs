@@ -75,7 +75,7 @@ impl<'a> Locator<'a> {
     /// A diagnostic at a span's start; `None` (a default value) points at line 1.
     pub(super) fn at(&self, span: Option<Range<usize>>, message: String) -> Diagnostic {
         let offset = span.map(|s| s.start).unwrap_or(0).min(self.text.len());
-        let before = &self.text[..floor_char_boundary(self.text, offset)];
+        let before = &self.text[..self.text.floor_char_boundary(offset)];
         let line = before.matches('\n').count() + 1;
         let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
         let column = before[line_start..].chars().count() + 1;
@@ -91,13 +91,6 @@ impl<'a> Locator<'a> {
         let msg = e.message().trim().to_string();
         self.at(e.span(), msg)
     }
-}
-
-fn floor_char_boundary(s: &str, mut i: usize) -> usize {
-    while i > 0 && !s.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
 }
 
 /// Finds the span of the key at a serde_ignored path like `sources.2.colour`.

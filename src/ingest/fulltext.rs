@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use url::Url;
 
 use super::Writer;
-use crate::clean::extract;
+use crate::clean::{escape_html, extract};
 use crate::fetch::{Fetched, Fetcher, Validators};
 use crate::model::{CleanEntry, Page};
 use crate::parse::encoding::decode_html;
@@ -128,7 +128,7 @@ fn apply(e: &mut CleanEntry, p: &Page) {
         .split("\n\n")
         .map(str::trim)
         .filter(|p| !p.is_empty())
-        .map(|p| format!("<p>{}</p>", escape(p)))
+        .map(|p| format!("<p>{}</p>", escape_html(p)))
         .collect();
     e.content = Some(html);
     if e.author.is_none() {
@@ -145,13 +145,6 @@ fn apply(e: &mut CleanEntry, p: &Page) {
     {
         e.categories.push(a.clone());
     }
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 #[cfg(test)]

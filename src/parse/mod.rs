@@ -88,7 +88,7 @@ pub fn parse_feed(
 /// with frequency 2 means every 30 minutes. Only the document head is searched: the elements
 /// belong to the channel, before the items.
 fn syndication_interval(text: &str) -> Option<Duration> {
-    let head = &text[..floor_boundary(text, 16 * 1024)];
+    let head = &text[..text.floor_char_boundary(16 * 1024)];
     let value = |local: &str| -> Option<&str> {
         let open = head.find(&format!(":{local}>"))? + local.len() + 2;
         let close = head[open..].find('<')? + open;
@@ -107,16 +107,6 @@ fn syndication_interval(text: &str) -> Option<Duration> {
         .filter(|f| *f > 0)
         .unwrap_or(1);
     Some(Duration::from_secs(period / frequency))
-}
-
-fn floor_boundary(s: &str, mut i: usize) -> usize {
-    if i >= s.len() {
-        return s.len();
-    }
-    while !s.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
 }
 
 fn classify(e: feed_rs::parser::ParseFeedError) -> ParseError {
@@ -221,13 +211,8 @@ pub fn stable_guid(e: &RawEntry) -> String {
 }
 
 fn cap(mut s: String, max: usize) -> String {
-    if s.len() > max {
-        let mut end = max;
-        while !s.is_char_boundary(end) {
-            end -= 1;
-        }
-        s.truncate(end);
-    }
+    let end = s.floor_char_boundary(max);
+    s.truncate(end);
     s
 }
 

@@ -96,12 +96,7 @@ fn respond(r: &Rendered, headers: &HeaderMap) -> Response {
 
 async fn status_page(State(p): State<Arc<Publisher>>) -> Html<String> {
     let cfg = p.config();
-    let esc = |s: &str| {
-        s.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-            .replace('"', "&quot;")
-    };
+    let esc = crate::clean::escape_html;
     let mut links = String::new();
     let mut items = String::new();
     for f in &cfg.feeds {

@@ -62,16 +62,16 @@ async fn serve_file(
     let Some(f) = files.lock().unwrap().get(&path).cloned() else {
         return (StatusCode::NOT_FOUND, "not found").into_response();
     };
-    if let (Some(etag), Some(inm)) = (&f.etag, headers.get(header::IF_NONE_MATCH)) {
-        if inm.to_str().unwrap_or("") == etag {
-            *counters
-                .not_modified
-                .lock()
-                .unwrap()
-                .entry(path)
-                .or_default() += 1;
-            return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag.clone())]).into_response();
-        }
+    if let (Some(etag), Some(inm)) = (&f.etag, headers.get(header::IF_NONE_MATCH))
+        && inm.to_str().unwrap_or("") == etag
+    {
+        *counters
+            .not_modified
+            .lock()
+            .unwrap()
+            .entry(path)
+            .or_default() += 1;
+        return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag.clone())]).into_response();
     }
     *counters.full.lock().unwrap().entry(path).or_default() += 1;
     let mut h = HeaderMap::new();
