@@ -49,6 +49,14 @@ enum Command {
         #[arg(long, default_value = "atom", value_parser = ["atom"])]
         format: String,
     },
+    /// List the stories and the entries merged into each (every outlet that ran it),
+    /// newest first.
+    Stories {
+        /// Print one JSON array: [{"id","title","published","updated",
+        /// "entries":[{"source","url","guid"}]}].
+        #[arg(long)]
+        json: bool,
+    },
     /// List the boilerplate learned per source: text blocks seen in several distinct entries
     /// of one source, removed from its entries. Override with [clean] keep patterns.
     Boilerplate {
@@ -104,6 +112,7 @@ fn main() -> ExitCode {
         Command::Render { feed, format: _ } => render(config, &feed),
         Command::Extract { .. } => unreachable!("handled before loading the config"),
         Command::Boilerplate { source, all } => boilerplate(config, source.as_deref(), all),
+        Command::Stories { json } => stories(config, json),
     };
     result.unwrap_or_else(|e| {
         eprintln!("wirefeed: {e:#}");
@@ -258,6 +267,38 @@ fn boilerplate(config: Config, source: Option<&str>, all: bool) -> anyhow::Resul
             "{}\t{learned}\tentries={}\tlast={last}\t{}",
             r.source, r.stats.entries, r.stats.sample
         );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn stories(config: Config, json: bool) -> anyhow::Result<ExitCode> {
+    use std::io::Write;
+    let store = Store::open(&config.storage.database)?;
+    let list = store.story_listing()?;
+    let mut out = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer(&mut out, &list)?;
+        writeln!(out)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    for s in &list {
+        writeln!(
+            out,
+            "{}\t{}\t{} outlet{}\t{}",
+            s.published,
+            s.id,
+            s.entries.len(),
+            if s.entries.len() == 1 { "" } else { "s" },
+            s.title
+        )?;
+        for e in &s.entries {
+            writeln!(
+                out,
+                "    {}\t{}",
+                e.source,
+                e.url.as_deref().unwrap_or(&e.guid)
+            )?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

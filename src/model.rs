@@ -84,6 +84,12 @@ pub struct IngestCounts {
     pub new: usize,
     pub updated: usize,
     pub unchanged: usize,
+    /// New and edited entries that opened a story of their own.
+    pub stories_new: usize,
+    /// New entries merged into an existing story as another outlet's copy.
+    pub merged: usize,
+    /// Substantive changes of a story's text (agency updates, in-place edits).
+    pub revised: usize,
 }
 
 impl IngestCounts {
@@ -96,10 +102,83 @@ impl IngestCounts {
         }
     }
 
+    /// Adds one placement's result to the totals.
+    pub fn record_story(&mut self, placed: Placement) {
+        match placed {
+            Placement::NewStory => self.stories_new += 1,
+            Placement::Merged { revised } => {
+                self.merged += 1;
+                self.revised += usize::from(revised);
+            }
+            Placement::Edited { revised } => self.revised += usize::from(revised),
+        }
+    }
+
     /// Whether anything visible to readers changed, i.e. whether published feeds are stale.
     pub fn changed(&self) -> bool {
         self.new + self.updated > 0
     }
+}
+
+/// Where a new or edited entry ended up among the stories.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    /// It opened a new story.
+    NewStory,
+    /// It joined an existing story; `revised` when it changed the story's text.
+    Merged { revised: bool },
+    /// It was edited in place; `revised` when the edit changed the story's text.
+    Edited { revised: bool },
+}
+
+/// One story as feeds publish it: the representative version, with the story's own id
+/// and dates, and every other outlet that ran it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredStory {
+    /// The representative version; its `public_id`, `published` and `updated` are the
+    /// story's (stable id, earliest copy, last substantive change).
+    pub entry: StoredEntry,
+    /// The other members, oldest first.
+    pub others: Vec<StoryMember>,
+    /// How many times the text changed in substance (1 = never since first seen).
+    pub revisions: u32,
+}
+
+impl StoredStory {
+    /// An entry published on its own (a feed with `dedup = false`).
+    pub fn single(entry: StoredEntry) -> StoredStory {
+        StoredStory {
+            entry,
+            others: Vec::new(),
+            revisions: 1,
+        }
+    }
+}
+
+/// One member entry of a story, as `wirefeed stories` lists it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct StoryMember {
+    /// The source's name in the config.
+    pub source: String,
+    /// The entry's link.
+    pub url: Option<String>,
+    /// The entry's guid in its feed.
+    pub guid: String,
+}
+
+/// A story with all its members, for `wirefeed stories --json`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct StoryListing {
+    /// The story's stable public id.
+    pub id: String,
+    /// The representative version's title.
+    pub title: String,
+    /// Earliest copy, RFC 3339.
+    pub published: String,
+    /// Last substantive change, RFC 3339.
+    pub updated: String,
+    /// Every member, oldest first.
+    pub entries: Vec<StoryMember>,
 }
 
 /// A stored entry as the publisher needs it.

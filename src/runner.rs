@@ -60,6 +60,7 @@ impl Runner {
                 },
                 learn_after: u32::try_from(config.clean.learn_after).unwrap_or(u32::MAX),
                 learn_window: config.clean.learn_window.as_secs() as i64,
+                dedup: dedup_config(&config.dedup),
             },
             cleaners: Arc::new(
                 config
@@ -177,4 +178,16 @@ impl Runner {
         }
         out.into_iter().flatten().collect()
     }
+}
+
+/// The dedup engine's settings from the config's `[dedup]` section.
+pub fn dedup_config(d: &crate::config::DedupSettings) -> crate::dedup::DedupConfig {
+    let mut c = crate::dedup::DedupConfig {
+        enabled: d.enabled,
+        window_secs: d.window.as_secs() as i64,
+        ..Default::default()
+    };
+    c.verify.min_containment = d.min_containment;
+    c.verify.min_shared = d.min_shared;
+    c
 }

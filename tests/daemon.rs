@@ -12,7 +12,7 @@ fn rss(titles: &[&str]) -> Served {
     let items: String = titles
         .iter()
         .enumerate()
-        .map(|(i, t)| format!("<item><guid>g{i}</guid><title>{t}</title><link>http://example.org/{i}</link></item>"))
+        .map(|(i, t)| format!("<item><guid>g{i}</guid><title>{t}</title><link>http://example.org/{t}</link></item>"))
         .collect();
     Served {
         body: format!("<rss version=\"2.0\"><channel><title>T</title>{items}</channel></rss>")

@@ -31,6 +31,7 @@ pub struct Config {
     pub storage: StorageConfig,
     pub fetch: FetchConfig,
     pub clean: CleanConfig,
+    pub dedup: DedupSettings,
     pub sources: Vec<SourceConfig>,
     pub feeds: Vec<FeedConfig>,
 }
@@ -106,6 +107,22 @@ pub struct CleanConfig {
     pub keep: Vec<String>,
 }
 
+/// How copies of one story from several outlets are merged (`[dedup]`).
+///
+/// Why so few knobs: the defaults are tuned for precision on labelled data; these are
+/// the ones a user may have a reason to move (a slower news cycle, a stricter match).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DedupSettings {
+    /// Off: every entry is published as its own story.
+    pub enabled: bool,
+    /// Copies dated further apart than this are never merged.
+    pub window: Duration,
+    /// Share of the shorter text's 5-word shingles the other must contain.
+    pub min_containment: f32,
+    /// Shingles two texts must share at least.
+    pub min_shared: u32,
+}
+
 /// One feed to publish, and which sources feed it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FeedConfig {
@@ -114,6 +131,8 @@ pub struct FeedConfig {
     /// Names of the sources it carries (resolved from `sources`, `tags`, or every source).
     pub sources: Vec<String>,
     pub limit: usize,
+    /// Publish one item per story (true) or every entry as it came (false).
+    pub dedup: bool,
 }
 
 impl Config {

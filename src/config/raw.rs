@@ -11,9 +11,9 @@ use url::Url;
 
 use super::diagnostics::{Diagnostic, Locator};
 use super::{
-    CleanConfig, Config, FeedConfig, FetchConfig, ServerConfig, SourceConfig, SourceRules,
-    StorageConfig, check_patterns, check_selectors, check_unique, parse_cron, parse_duration,
-    parse_size, parse_source_url, strings,
+    CleanConfig, Config, DedupSettings, FeedConfig, FetchConfig, ServerConfig, SourceConfig,
+    SourceRules, StorageConfig, check_patterns, check_selectors, check_unique, parse_cron,
+    parse_duration, parse_size, parse_source_url, strings,
 };
 use crate::schedule::CronSchedule;
 
@@ -24,6 +24,7 @@ pub(super) struct RawConfig {
     storage: RawStorage,
     fetch: RawFetch,
     clean: RawClean,
+    dedup: RawDedup,
     sources: Vec<RawSource>,
     feeds: Vec<RawFeed>,
 }
@@ -115,6 +116,26 @@ impl Default for RawClean {
 }
 
 #[derive(Deserialize)]
+#[serde(default)]
+struct RawDedup {
+    enabled: bool,
+    window: Spanned<String>,
+    min_containment: Spanned<f64>,
+    min_shared: Spanned<u32>,
+}
+
+impl Default for RawDedup {
+    fn default() -> Self {
+        RawDedup {
+            enabled: true,
+            window: Spanned::new(0..0, "7d".into()),
+            min_containment: Spanned::new(0..0, 0.6),
+            min_shared: Spanned::new(0..0, 8),
+        }
+    }
+}
+
+#[derive(Deserialize)]
 struct RawSource {
     name: Spanned<String>,
     url: Spanned<String>,
@@ -143,6 +164,12 @@ struct RawFeed {
     tags: Option<Vec<Spanned<String>>>,
     #[serde(default = "default_limit")]
     limit: Spanned<usize>,
+    #[serde(default = "yes")]
+    dedup: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 fn default_limit() -> Spanned<usize> {
@@ -270,6 +297,27 @@ impl RawConfig {
             keep: strings(&c.keep),
         };
 
+        let d = &self.dedup;
+        let containment = *d.min_containment.get_ref();
+        if !(containment > 0.0 && containment <= 1.0) {
+            problems.push(loc.at(
+                span_of(&d.min_containment),
+                "min_containment must be above 0 and at most 1".into(),
+            ));
+        }
+        if *d.min_shared.get_ref() < 2 {
+            problems.push(loc.at(
+                span_of(&d.min_shared),
+                "min_shared must be at least 2".into(),
+            ));
+        }
+        let dedup = DedupSettings {
+            enabled: d.enabled,
+            window: parse_duration(&d.window, loc, problems),
+            min_containment: containment.clamp(0.01, 1.0) as f32,
+            min_shared: (*d.min_shared.get_ref()).max(2),
+        };
+
         check_unique(
             self.sources.iter().map(|s| &s.name),
             "source",
@@ -318,6 +366,7 @@ impl RawConfig {
                     title: f.title.clone().unwrap_or_else(|| f.name.get_ref().clone()),
                     sources: resolve_feed_sources(f, &sources, loc, problems),
                     limit: (*f.limit.get_ref()).max(1),
+                    dedup: f.dedup,
                 }
             })
             .collect();
@@ -328,6 +377,7 @@ impl RawConfig {
             storage: StorageConfig { database },
             fetch,
             clean,
+            dedup,
             sources,
             feeds,
         }

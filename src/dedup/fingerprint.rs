@@ -13,30 +13,31 @@
 
 use std::collections::HashSet;
 
-use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_64;
 
 use super::boilerplate::BuiltinBoilerplate;
 use super::normalize::words;
 
 /// One normalised paragraph of an entry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Paragraph {
     /// Hash of the space-joined normalised tokens: the learned-boilerplate key.
     pub hash: u64,
     /// Number of word tokens.
     pub tokens: u32,
-    /// Word-shingle hashes in text order (may repeat).
-    pub shingles: Vec<u64>,
+    /// Word-shingle hashes in text order (may repeat). 32 bits: a pair of texts
+    /// shares a spurious shingle with probability ~ n²/2³², far below the
+    /// `min_shared` a merge needs, and the stored fingerprint is half the size.
+    pub shingles: Vec<u32>,
     /// True when a built-in pattern marks the paragraph as boilerplate.
     pub builtin_boilerplate: bool,
 }
 
 /// Everything dedup needs to remember about one entry's text.
 ///
-/// Why serialisable: the store keeps it as a blob so that verification after
-/// a restart needs no re-parsing of the article.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Why serialisable ([`Fingerprint::to_bytes`]): the store keeps it as a blob so
+/// that verifying a candidate needs no re-parsing of its article.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fingerprint {
     /// Hash of the normalised title (tie-breaking only; titles get edited).
     pub title_hash: u64,
@@ -56,12 +57,12 @@ fn hash_tokens(tokens: &[String]) -> u64 {
     xxh3_64(tokens.join(" ").as_bytes())
 }
 
-fn shingles(tokens: &[String]) -> Vec<u64> {
+fn shingles(tokens: &[String]) -> Vec<u32> {
     if tokens.len() < 2 {
         return Vec::new();
     }
     if tokens.len() < SHINGLE_WORDS {
-        return vec![hash_tokens(tokens)];
+        return vec![hash_tokens(tokens) as u32];
     }
     let th: Vec<u64> = tokens.iter().map(|t| xxh3_64(t.as_bytes())).collect();
     th.windows(SHINGLE_WORDS)
@@ -70,7 +71,7 @@ fn shingles(tokens: &[String]) -> Vec<u64> {
             for (i, h) in w.iter().enumerate() {
                 buf[i * 8..i * 8 + 8].copy_from_slice(&h.to_le_bytes());
             }
-            xxh3_64(&buf)
+            xxh3_64(&buf) as u32
         })
         .collect()
 }
@@ -103,14 +104,9 @@ impl Fingerprint {
         }
     }
 
-    /// Indices of paragraphs that count as content, given a learned-boilerplate test.
-    pub fn content_paragraphs<'a>(
-        &'a self,
-        is_learned: impl Fn(u64) -> bool + 'a,
-    ) -> impl Iterator<Item = &'a Paragraph> + 'a {
-        self.paragraphs
-            .iter()
-            .filter(move |p| !p.builtin_boilerplate && !is_learned(p.hash))
+    /// The paragraphs that count as content (not boilerplate).
+    pub fn content_paragraphs(&self) -> impl Iterator<Item = &Paragraph> {
+        self.paragraphs.iter().filter(|p| !p.builtin_boilerplate)
     }
 
     /// Index keys of a stored entry: the first shingle of every content
@@ -121,18 +117,13 @@ impl Fingerprint {
     /// Why both: winnowing guarantees a common key for any shared run of
     /// ≥ `window` shingles, and paragraph-start keys catch a teaser that
     /// consists of one short paragraph taken whole.
-    pub fn anchors(
-        &self,
-        is_learned: impl Fn(u64) -> bool,
-        window: usize,
-        max_anchors: usize,
-    ) -> Vec<u64> {
-        let content: Vec<&Paragraph> = self.content_paragraphs(is_learned).collect();
-        let seq: Vec<u64> = content
+    pub fn anchors(&self, window: usize, max_anchors: usize) -> Vec<u32> {
+        let content: Vec<&Paragraph> = self.content_paragraphs().collect();
+        let seq: Vec<u32> = content
             .iter()
             .flat_map(|p| p.shingles.iter().copied())
             .collect();
-        let mut keys: Vec<u64> = content
+        let mut keys: Vec<u32> = content
             .iter()
             .filter_map(|p| p.shingles.first().copied())
             .collect();
@@ -149,9 +140,9 @@ impl Fingerprint {
     /// Why all and not only anchors: the stored side's anchors are
     /// content-defined, so probing every shingle finds them wherever the
     /// shared run starts; probes are cheap, index rows are not.
-    pub fn query_keys(&self, is_learned: impl Fn(u64) -> bool, max_keys: usize) -> Vec<u64> {
+    pub fn query_keys(&self, max_keys: usize) -> Vec<u32> {
         let mut seen = HashSet::new();
-        self.content_paragraphs(is_learned)
+        self.content_paragraphs()
             .flat_map(|p| p.shingles.iter().copied())
             .filter(|k| seen.insert(*k))
             .take(max_keys)
@@ -159,14 +150,101 @@ impl Fingerprint {
     }
 
     /// Number of content tokens: the "completeness" of a version.
-    pub fn content_tokens(&self, is_learned: impl Fn(u64) -> bool) -> u32 {
-        self.content_paragraphs(is_learned).map(|p| p.tokens).sum()
+    pub fn content_tokens(&self) -> u32 {
+        self.content_paragraphs().map(|p| p.tokens).sum()
+    }
+
+    /// Number of distinct content shingles (the size a candidate is judged by).
+    pub fn content_shingles(&self) -> usize {
+        self.content_paragraphs().map(|p| p.shingles.len()).sum()
+    }
+
+    /// A compact binary form for the store: little-endian fixed-width fields,
+    /// 4 bytes per word of text.
+    ///
+    /// Why hand-written: the layout is trivial, and a versioned first byte lets
+    /// a later format be read beside this one.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let words: usize = self.paragraphs.iter().map(|p| p.shingles.len()).sum();
+        let mut out = Vec::with_capacity(21 + self.paragraphs.len() * 17 + words * 4);
+        out.push(FORMAT);
+        out.extend_from_slice(&self.title_hash.to_le_bytes());
+        out.extend_from_slice(&self.text_hash.to_le_bytes());
+        out.extend_from_slice(&(self.paragraphs.len() as u32).to_le_bytes());
+        for p in &self.paragraphs {
+            out.extend_from_slice(&p.hash.to_le_bytes());
+            out.extend_from_slice(&p.tokens.to_le_bytes());
+            out.push(u8::from(p.builtin_boilerplate));
+            out.extend_from_slice(&(p.shingles.len() as u32).to_le_bytes());
+            for s in &p.shingles {
+                out.extend_from_slice(&s.to_le_bytes());
+            }
+        }
+        out
+    }
+
+    /// Reads [`Fingerprint::to_bytes`] output; `None` for anything else.
+    ///
+    /// Why optional: a damaged or foreign blob must cost one candidate, not the ingest.
+    pub fn from_bytes(b: &[u8]) -> Option<Self> {
+        let mut r = Reader(b);
+        if r.take(1)?[0] != FORMAT {
+            return None;
+        }
+        let title_hash = r.u64()?;
+        let text_hash = r.u64()?;
+        let n = r.u32()? as usize;
+        let mut paragraphs = Vec::with_capacity(n.min(4096));
+        for _ in 0..n {
+            let hash = r.u64()?;
+            let tokens = r.u32()?;
+            let builtin_boilerplate = r.take(1)?[0] != 0;
+            let k = r.u32()? as usize;
+            let raw = r.take(k.checked_mul(4)?)?;
+            let shingles = raw
+                .chunks_exact(4)
+                .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
+                .collect();
+            paragraphs.push(Paragraph {
+                hash,
+                tokens,
+                shingles,
+                builtin_boilerplate,
+            });
+        }
+        r.0.is_empty().then_some(Self {
+            title_hash,
+            text_hash,
+            paragraphs,
+        })
+    }
+}
+
+/// Version byte of [`Fingerprint::to_bytes`].
+const FORMAT: u8 = 1;
+
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        if self.0.len() < n {
+            return None;
+        }
+        let (a, b) = self.0.split_at(n);
+        self.0 = b;
+        Some(a)
+    }
+    fn u32(&mut self) -> Option<u32> {
+        Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
+    }
+    fn u64(&mut self) -> Option<u64> {
+        Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
     }
 }
 
 /// Winnowing: in every window of `w` consecutive hashes keep the minimum
 /// (rightmost on ties), deduplicated in order of first selection.
-pub fn winnow(seq: &[u64], w: usize, cap: usize) -> Vec<u64> {
+pub fn winnow(seq: &[u32], w: usize, cap: usize) -> Vec<u32> {
     let mut out = Vec::new();
     let mut seen = HashSet::new();
     if seq.is_empty() {
@@ -214,12 +292,26 @@ mod tests {
             all[30..50].join(" ")
         );
         let short = Fingerprint::build("t", &[mid], &b);
-        let a: HashSet<u64> = long.anchors(|_| false, 8, 500).into_iter().collect();
-        assert!(
-            short
-                .query_keys(|_| false, 500)
-                .iter()
-                .any(|k| a.contains(k))
+        let a: HashSet<u32> = long.anchors(8, 500).into_iter().collect();
+        assert!(short.query_keys(500).iter().any(|k| a.contains(k)));
+    }
+
+    #[test]
+    fn bytes_round_trip_and_garbage_is_refused() {
+        let b = BuiltinBoilerplate::default_set(60);
+        let fp = Fingerprint::build(
+            "Title here",
+            &[
+                "One paragraph with enough words to shingle it well.".into(),
+                "Via AP news wire".into(),
+                String::new(),
+            ],
+            &b,
         );
+        let bytes = fp.to_bytes();
+        assert_eq!(Fingerprint::from_bytes(&bytes), Some(fp));
+        assert_eq!(Fingerprint::from_bytes(&bytes[..bytes.len() - 1]), None);
+        assert_eq!(Fingerprint::from_bytes(b""), None);
+        assert_eq!(Fingerprint::from_bytes(&[1, 0, 0]), None);
     }
 }

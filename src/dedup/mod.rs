@@ -1,29 +1,49 @@
 //! Near-duplicate story detection for wire copy.
 //!
-//! Pure logic, no I/O: the caller hands in clean entries (source, URL,
-//! title, plain-text paragraphs, time) and gets a [`Decision`] per entry.
-//! Layers, cheapest first:
+//! Pure logic, no I/O: the store hands in a new entry (source, URL,
+//! fingerprint of its cleaned text, date) and gets a [`Decision`], reading
+//! the existing stories through the [`StoryStore`] trait. Layers, cheapest first:
 //! 1. exact: canonical URL ([`normalize::canonical_url`]) and normalised text hash;
-//! 2. candidates: winnowed shingle anchors looked up in a [`CandidateIndex`];
+//! 2. candidates: winnowed shingle anchors looked up in the store's index;
 //! 3. verification: containment of content shingles plus paragraph alignment
-//!    ([`verify`]), with boilerplate removed by built-in patterns and by the
-//!    per-source [`LearnedBoilerplate`] layer.
+//!    ([`verify`]), with fingerprint-only boilerplate ([`BuiltinBoilerplate`])
+//!    left out. Boilerplate a source repeats is already gone: the cleaning
+//!    stage learns and removes it before dedup sees the text.
 
 pub mod boilerplate;
 pub mod engine;
 pub mod fingerprint;
-pub mod index;
+pub mod memory;
 pub mod normalize;
 pub mod verify;
 
 #[cfg(test)]
 mod tests;
 
-pub use boilerplate::{BuiltinBoilerplate, LearnedBlock, LearnedBoilerplate};
-pub use engine::{Decision, DedupEngine, EntryInput, Story, Version};
+use std::sync::OnceLock;
+
+pub use boilerplate::BuiltinBoilerplate;
+pub use engine::{
+    Decision, Dedup, EntryId, Keys, Member, NewEntry, Revision, StoryId, StoryStore, url_key,
+};
 pub use fingerprint::Fingerprint;
-pub use index::{CandidateIndex, MemIndex, StoryId};
+pub use memory::MemStories;
 pub use verify::{Evidence, VerifyConfig};
+
+/// The fingerprint of an entry's cleaned title and text paragraphs, with the
+/// built-in fingerprint boilerplate rules.
+///
+/// Why a free function: ingest computes fingerprints off the writer's lock and
+/// needs no engine for it; the rules are compiled once per process.
+pub fn fingerprint(title: &str, paragraphs: &[String]) -> Fingerprint {
+    static RULES: OnceLock<BuiltinBoilerplate> = OnceLock::new();
+    let rules = RULES.get_or_init(|| BuiltinBoilerplate::default_set(SHORT_MAX_TOKENS));
+    Fingerprint::build(title, paragraphs, rules)
+}
+
+/// Paragraphs with at most this many words can be site furniture (the
+/// built-in rules' `short:` patterns apply only to them).
+const SHORT_MAX_TOKENS: usize = 60;
 
 /// Errors of the dedup component.
 ///
@@ -49,42 +69,29 @@ pub enum DedupError {
 
 /// Configuration of the dedup engine; `Default` is meant to work untuned.
 ///
-/// Why each knob exists is documented on the field; the harness's ablation
-/// table (NOTES.md) shows the defaults sit on a plateau.
-#[derive(Debug, Clone, PartialEq)]
+/// Why each knob exists is documented on the field.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DedupConfig {
-    /// Off: every new URL opens its own story (exact URL repeats are still
-    /// reported as `SameEntry`), for feeds where merging is unwanted.
+    /// Off: every entry is its own story (an entry edited in place is still
+    /// the same entry).
     pub enabled: bool,
-    /// Stories older than this (seconds since their last version) are not
-    /// merge targets. Default 7 days: wire copies appear within hours, and a
-    /// longer window only adds chances of a false merge with a recurring story.
+    /// Copies dated further apart than this (seconds) are not merged. Default
+    /// 7 days: wire copies appear within hours, and a longer window only adds
+    /// chances of a false merge with a recurring story.
     pub window_secs: i64,
     /// Thresholds of the verification step.
     pub verify: VerifyConfig,
-    /// Skip verification and merge the best anchor candidate (ablation only).
-    pub skip_verification: bool,
-    /// Use the learned per-source boilerplate layer.
-    pub learn_boilerplate: bool,
-    /// Distinct stories of one source that must carry a block before it is
-    /// that source's boilerplate. 3: two stories can legitimately share a
-    /// background paragraph; clutter repeats far more.
-    pub learned_min_stories: u32,
     /// Winnowing window in shingles: a shared run of `window + 4` words
     /// always yields a common anchor.
     pub anchor_window: usize,
-    /// Anchors kept per entry (the first ones; truncation keeps the start).
+    /// Anchors kept per entry (the first ones; truncated copies keep the start).
     pub max_anchors: usize,
-    /// Shingles of a new entry probed in the index (bounds lookup cost).
-    pub max_query_keys: usize,
-    /// Stories kept per anchor key in the index (bounds lookup cost).
+    /// Stories read per anchor key; a key carried by this many is a common phrase.
     pub per_key_cap: usize,
     /// Candidate stories verified per entry, best anchor overlap first.
     pub max_candidates: usize,
-    /// Text versions kept per story for verification.
+    /// Versions of a candidate story verified against.
     pub max_versions: usize,
-    /// Paragraphs with at most this many words can be site furniture.
-    pub short_max_tokens: usize,
 }
 
 impl Default for DedupConfig {
@@ -93,16 +100,11 @@ impl Default for DedupConfig {
             enabled: true,
             window_secs: 7 * 24 * 3600,
             verify: VerifyConfig::default(),
-            skip_verification: false,
-            learn_boilerplate: true,
-            learned_min_stories: 3,
             anchor_window: 8,
             max_anchors: 256,
-            max_query_keys: 1024,
             per_key_cap: 32,
             max_candidates: 16,
             max_versions: 8,
-            short_max_tokens: 60,
         }
     }
 }

@@ -48,7 +48,14 @@ pub fn tokenize(normalized: &str) -> Vec<String> {
     let mut tokens = Vec::new();
     let mut cur = String::new();
     for c in normalized.chars() {
-        if c.is_alphanumeric() {
+        if unspaced_script(c) {
+            // Scripts written without spaces: one character is one token, so that
+            // shingles are character 5-grams, the usual unit for Chinese and Japanese.
+            if !cur.is_empty() {
+                tokens.push(std::mem::take(&mut cur));
+            }
+            tokens.push(c.to_string());
+        } else if c.is_alphanumeric() {
             cur.push(c);
         } else if c == '\'' && !cur.is_empty() {
             // joiner: skip it, keep building the current word
@@ -60,6 +67,23 @@ pub fn tokenize(normalized: &str) -> Vec<String> {
         tokens.push(cur);
     }
     tokens
+}
+
+/// Letters of scripts that do not separate words by spaces (Han, kana, Thai, Lao,
+/// Khmer, Myanmar).
+fn unspaced_script(c: char) -> bool {
+    matches!(c,
+        '\u{3040}'..='\u{30FF}'     // Hiragana, Katakana
+        | '\u{31F0}'..='\u{31FF}'   // Katakana extensions
+        | '\u{3400}'..='\u{4DBF}'   // CJK extension A
+        | '\u{4E00}'..='\u{9FFF}'   // CJK unified ideographs
+        | '\u{F900}'..='\u{FAFF}'   // CJK compatibility ideographs
+        | '\u{FF66}'..='\u{FF9F}'   // half-width Katakana
+        | '\u{20000}'..='\u{2FA1F}' // CJK extensions B–F, supplement
+        | '\u{0E00}'..='\u{0EFF}'   // Thai, Lao
+        | '\u{1000}'..='\u{109F}'   // Myanmar
+        | '\u{1780}'..='\u{17FF}'   // Khmer
+    ) && c.is_alphanumeric()
 }
 
 /// Normalises then tokenises in one step.
@@ -94,6 +118,15 @@ mod tests {
             vec!["dont", "the", "office"]
         );
         assert_eq!(words("Don't"), words("DON\u{2019}T"));
+    }
+
+    #[test]
+    fn unspaced_scripts_split_per_character_and_latin_runs_stay_words() {
+        assert_eq!(
+            words("Kindle書籍を読む PC"),
+            vec!["kindle", "書", "籍", "を", "読", "む", "pc"]
+        );
+        assert_eq!(words("ภาษาไทย").len(), 7);
     }
 
     #[test]

@@ -19,7 +19,7 @@ use super::fingerprint::Paragraph;
 /// one text keep ≥ 0.8 of the smaller side unless clutter dilutes it. 0.5
 /// sits in the middle of that gap; `min_shared` stops a single shared quote
 /// from merging two short items.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct VerifyConfig {
     /// Minimum containment |A∩B| / min(|A|,|B|) over content shingles.
     pub min_containment: f32,
@@ -66,7 +66,7 @@ pub struct Evidence {
     pub novel_paragraphs: u32,
 }
 
-fn distinct(paras: &[&Paragraph]) -> HashSet<u64> {
+fn distinct(paras: &[&Paragraph]) -> HashSet<u32> {
     paras
         .iter()
         .flat_map(|p| p.shingles.iter().copied())
@@ -87,7 +87,7 @@ pub fn compare(a: &[&Paragraph], b: &[&Paragraph], cfg: &VerifyConfig) -> Eviden
     let presence: Vec<(f32, usize)> = a
         .iter()
         .map(|p| {
-            let d: HashSet<u64> = p.shingles.iter().copied().collect();
+            let d: HashSet<u32> = p.shingles.iter().copied().collect();
             if d.is_empty() {
                 return (1.0, 0);
             }

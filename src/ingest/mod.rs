@@ -19,12 +19,14 @@ use url::Url;
 use crate::clean::Cleaner;
 use crate::clean::learned::LearnedBlocks;
 use crate::config::SourceConfig;
+use crate::dedup::{Dedup, DedupConfig, Fingerprint};
 use crate::fetch::politeness::Politeness;
 use crate::fetch::{Fetcher, Validators};
+use crate::model::CleanEntry;
 use crate::model::{BlockStats, IngestCounts};
 use crate::parse::ParseLimits;
 use crate::schedule::Backoff;
-use crate::store::{FetchSave, Store};
+use crate::store::{DedupStep, FetchSave, Store};
 
 /// The single writer connection, shared by every ingest task. A std mutex is right here:
 /// it is only ever held inside `spawn_blocking`, never across an `.await`.
@@ -43,6 +45,8 @@ pub struct IngestOptions {
     pub learn_after: u32,
     /// Seconds a block is remembered without being seen.
     pub learn_window: i64,
+    /// How entries are merged into stories.
+    pub dedup: DedupConfig,
 }
 
 impl Default for IngestOptions {
@@ -52,6 +56,7 @@ impl Default for IngestOptions {
             backoff: Backoff::default(),
             learn_after: 3,
             learn_window: 30 * 86_400,
+            dedup: DedupConfig::default(),
         }
     }
 }
@@ -258,6 +263,11 @@ pub async fn ingest_source(
             .map(|l| l.changed().into_iter().cloned().collect())
             .unwrap_or_default();
         let feed = meta.as_ref().zip(entries.as_deref());
+        let engine = Dedup::new(opts.dedup);
+        let dedup = DedupStep {
+            engine: &engine,
+            fingerprint: fingerprint_of,
+        };
         let save = FetchSave {
             state: &state,
             log,
@@ -266,6 +276,7 @@ pub async fn ingest_source(
             learned: &changed_blocks,
             rewrites: &rewrites,
             pages: &pages,
+            dedup: &dedup,
         };
         store.save_fetch(&n, &u, &save)
     })
@@ -288,4 +299,13 @@ pub async fn ingest_source(
         Err(e) => report.outcome = Outcome::Error(format!("store task failed: {e}")),
     }
     report
+}
+
+/// The dedup fingerprint of a cleaned entry: its title and the text blocks of its body.
+///
+/// Why here: it joins two stages (cleaning's block splitter, dedup's fingerprint), and
+/// ingest is where stages meet.
+pub fn fingerprint_of(e: &CleanEntry) -> Fingerprint {
+    let body = e.content.as_deref().or(e.summary.as_deref()).unwrap_or("");
+    crate::dedup::fingerprint(&e.title, &crate::clean::blocks_of(body))
 }

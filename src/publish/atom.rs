@@ -8,21 +8,22 @@ use url::Url;
 
 use crate::clean::html_to_text;
 use crate::config::FeedConfig;
-use crate::model::StoredEntry;
+use crate::model::{StoredEntry, StoredStory};
 
 /// The URL a feed is served at: feed self links must equal it exactly.
 pub fn feed_url(base: &Url, feed: &str, ext: &str) -> String {
     format!("{base}feeds/{feed}.{ext}")
 }
 
-/// Renders one feed. `entries` are newest first. The document depends only on its inputs (the
-/// feed's `updated` is the newest entry's), so an unchanged feed renders to the same bytes and
-/// keeps its ETag.
-pub fn render_atom(feed: &FeedConfig, base: &Url, entries: &[StoredEntry]) -> String {
+/// Renders one feed: one Atom entry per story (a feed without dedup passes each entry as
+/// a story of its own). `stories` are newest first. The document depends only on its inputs
+/// (the feed's `updated` is the newest story's), so an unchanged feed renders to the same
+/// bytes and keeps its ETag.
+pub fn render_atom(feed: &FeedConfig, base: &Url, stories: &[StoredStory]) -> String {
     let self_url = feed_url(base, &feed.name, "atom");
-    let updated = entries
+    let updated = stories
         .iter()
-        .map(|e| e.updated)
+        .map(|s| s.entry.updated)
         .max()
         .unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
     let doc = Feed {
@@ -53,7 +54,11 @@ pub fn render_atom(feed: &FeedConfig, base: &Url, entries: &[StoredEntry]) -> St
                 ..Default::default()
             },
         ],
-        entries: distinct_updated(entries).iter().map(atom_entry).collect(),
+        entries: distinct_updated(stories)
+            .iter()
+            .zip(stories)
+            .map(|(e, s)| atom_entry(e, s))
+            .collect(),
         ..Default::default()
     };
     let out = doc
@@ -73,7 +78,9 @@ pub fn render_atom(feed: &FeedConfig, base: &Url, entries: &[StoredEntry]) -> St
     s
 }
 
-fn atom_entry(e: &StoredEntry) -> Entry {
+/// One story's entry: the representative version's text and links, `rel="related"` links
+/// to every other outlet that ran it, `source` naming the representative's feed.
+fn atom_entry(e: &StoredEntry, story: &StoredStory) -> Entry {
     let body = e.content.as_deref().or(e.summary.as_deref());
     let summary = e
         .summary
@@ -88,6 +95,18 @@ fn atom_entry(e: &StoredEntry) -> Entry {
             mime_type: Some("text/html".into()),
             ..Default::default()
         });
+    }
+    let mut seen: std::collections::HashSet<&str> = e.link.iter().map(String::as_str).collect();
+    for url in story.others.iter().filter_map(|m| m.url.as_deref()) {
+        // Atom forbids two links with the same rel and href; absolute http(s) only.
+        if seen.insert(url) && (url.starts_with("https://") || url.starts_with("http://")) {
+            links.push(Link {
+                href: url.to_string(),
+                rel: "related".into(),
+                mime_type: Some("text/html".into()),
+                ..Default::default()
+            });
+        }
     }
     Entry {
         title: Text::plain(xml_safe(&e.title)),
@@ -146,12 +165,12 @@ fn atom_entry(e: &StoredEntry) -> Entry {
 /// Feed validators warn when two entries share an `updated` instant (entries without dates
 /// stored in one batch do). Later duplicates are moved back a second at a time: the order is
 /// kept and no instant is claimed twice.
-fn distinct_updated(entries: &[StoredEntry]) -> Vec<StoredEntry> {
+fn distinct_updated(stories: &[StoredStory]) -> Vec<StoredEntry> {
     let mut used = std::collections::HashSet::new();
-    entries
+    stories
         .iter()
-        .map(|e| {
-            let mut e = e.clone();
+        .map(|s| {
+            let mut e = s.entry.clone();
             while !used.insert(e.updated.timestamp()) {
                 e.updated -= chrono::Duration::seconds(1);
             }
@@ -181,9 +200,9 @@ mod tests {
     use super::*;
     use chrono::TimeZone;
 
-    fn entry(id: &str, title: &str) -> StoredEntry {
+    fn entry(id: &str, title: &str) -> StoredStory {
         let t = Utc.with_ymd_and_hms(2024, 5, 1, 12, 0, 0).unwrap();
-        StoredEntry {
+        StoredStory::single(StoredEntry {
             public_id: format!("urn:uuid:{id}"),
             source_name: "src".into(),
             source_title: Some("Source & Co".into()),
@@ -196,7 +215,7 @@ mod tests {
             categories: vec!["World".into()],
             published: t,
             updated: t,
-        }
+        })
     }
 
     #[test]
@@ -206,6 +225,7 @@ mod tests {
             title: "World <wire>".into(),
             sources: vec![],
             limit: 10,
+            dedup: true,
         };
         let base = Url::parse("http://127.0.0.1:8080/").unwrap();
         let xml = render_atom(
@@ -236,11 +256,12 @@ mod tests {
             title: "F".into(),
             sources: vec![],
             limit: 10,
+            dedup: true,
         };
         let mut bare = entry("1", "Bare");
-        bare.link = None;
-        bare.summary = None;
-        bare.content = None;
+        bare.entry.link = None;
+        bare.entry.summary = None;
+        bare.entry.content = None;
         let xml = render_atom(
             &feed,
             &Url::parse("http://x.example/").unwrap(),
@@ -257,12 +278,59 @@ mod tests {
     }
 
     #[test]
+    fn a_story_links_every_other_outlet_as_related() {
+        let feed = FeedConfig {
+            name: "f".into(),
+            title: "F".into(),
+            sources: vec![],
+            limit: 10,
+            dedup: true,
+        };
+        let mut s = entry("1", "Story");
+        s.others = [
+            "https://b.example/x",
+            "https://c.example/y",
+            "https://b.example/x",
+        ]
+        .iter()
+        .map(|u| crate::model::StoryMember {
+            source: "b".into(),
+            url: Some(u.to_string()),
+            guid: u.to_string(),
+        })
+        .collect();
+        let xml = render_atom(&feed, &Url::parse("http://x.example/").unwrap(), &[s]);
+        let parsed = feed_rs::parser::parse(xml.as_bytes()).unwrap();
+        let links: Vec<(String, Option<String>)> = parsed.entries[0]
+            .links
+            .iter()
+            .map(|l| (l.href.clone(), l.rel.clone()))
+            .collect();
+        assert_eq!(
+            links,
+            vec![
+                (
+                    "https://example.org/a?x=1&y=2".into(),
+                    Some("alternate".into())
+                ),
+                ("https://b.example/x".into(), Some("related".into())),
+                ("https://c.example/y".into(), Some("related".into())),
+            ]
+        );
+        assert!(
+            xml.contains("<source><title>Source &amp; Co</title><id>https://example.org/rss</id>"),
+            "{xml}"
+        );
+    }
+
+    #[test]
     fn rendering_is_deterministic() {
         let feed = FeedConfig {
             name: "f".into(),
             title: "F".into(),
             sources: vec![],
             limit: 10,
+            dedup: true,
         };
         let base = Url::parse("http://x.example/").unwrap();
         let a = render_atom(&feed, &base, &[entry("1", "A")]);

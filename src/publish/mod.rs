@@ -16,7 +16,8 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 
 use crate::config::Config;
-use crate::store::{EntryQuery, Store, StoreError};
+use crate::model::StoredStory;
+use crate::store::{EntryQuery, Store, StoreError, StoryQuery};
 
 /// One rendered feed document with its HTTP validators.
 #[derive(Debug, Clone)]
@@ -81,20 +82,32 @@ impl Publisher {
         let Some(feed) = config.feed(feed_name) else {
             return Ok(None);
         };
-        let entries = {
+        let stories: Vec<StoredStory> = {
             let mut reader = self.reader.lock().expect("reader lock");
             if reader.is_none() {
                 *reader = Some(Store::open_reader(&self.db_path)?);
             }
-            reader.as_ref().expect("just opened").entries(&EntryQuery {
-                sources: &feed.sources,
-                limit: feed.limit,
-            })?
+            let store = reader.as_ref().expect("just opened");
+            if feed.dedup {
+                store.stories(&StoryQuery {
+                    sources: &feed.sources,
+                    limit: feed.limit,
+                })?
+            } else {
+                store
+                    .entries(&EntryQuery {
+                        sources: &feed.sources,
+                        limit: feed.limit,
+                    })?
+                    .into_iter()
+                    .map(StoredStory::single)
+                    .collect()
+            }
         };
-        let body = atom::render_atom(feed, &config.server.base_url, &entries);
-        let last_modified = entries
+        let body = atom::render_atom(feed, &config.server.base_url, &stories);
+        let last_modified = stories
             .iter()
-            .map(|e| e.updated)
+            .map(|s| s.entry.updated)
             .max()
             .unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
         let rendered = Arc::new(Rendered {

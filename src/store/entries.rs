@@ -6,6 +6,7 @@ use rusqlite::{OptionalExtension, params};
 use super::learned::write_blocks;
 use super::pages::write_pages;
 use super::sources::{FetchLog, write_state};
+use super::stories::{DedupStep, place, refingerprint};
 use super::{Store, StoreError, from_ts, to_ts};
 use crate::model::{
     BlockStats, CleanEntry, EntryChange, FeedMeta, IngestCounts, Page, SourceState, StoredEntry,
@@ -80,6 +81,8 @@ pub struct FetchSave<'a> {
     pub rewrites: &'a [CleanEntry],
     /// Article pages fetched for a full-text source.
     pub pages: &'a [Page],
+    /// How new and edited entries are placed into stories.
+    pub dedup: &'a DedupStep<'a>,
 }
 
 impl Store {
@@ -107,13 +110,20 @@ impl Store {
             .map_err(err)?;
             let now = Utc::now().timestamp();
             for e in entries {
-                counts.record(upsert(&tx, source_id, source, e, now).map_err(err)?);
+                let (change, id) = upsert(&tx, source_id, source, e, now).map_err(err)?;
+                counts.record(change);
+                if change != EntryChange::Unchanged {
+                    let placed = place(&tx, save.dedup, id, source, e, change, now).map_err(err)?;
+                    counts.record_story(placed);
+                }
             }
         }
         let now = Utc::now().timestamp();
         for e in save.rewrites {
-            if upsert(&tx, source_id, source, e, now).map_err(err)? == EntryChange::Updated {
+            let (change, id) = upsert(&tx, source_id, source, e, now).map_err(err)?;
+            if change == EntryChange::Updated {
                 counts.updated += 1;
+                refingerprint(&tx, save.dedup, id, e).map_err(err)?;
             }
         }
         write_blocks(&tx, source, save.learned).map_err(err)?;
@@ -226,13 +236,14 @@ impl Store {
     }
 }
 
+/// Inserts or updates one entry; returns what happened and the entry's row id.
 fn upsert(
     tx: &rusqlite::Connection,
     source_id: i64,
     source: &str,
     e: &CleanEntry,
     now: i64,
-) -> rusqlite::Result<EntryChange> {
+) -> rusqlite::Result<(EntryChange, i64)> {
     let hash = content_hash(e);
     let existing: Option<(i64, Vec<u8>)> = tx
         .prepare_cached("SELECT id, content_hash FROM entries WHERE source_id = ?1 AND guid = ?2")?
@@ -263,7 +274,7 @@ fn upsert(
         Ok(())
     };
     match existing {
-        Some((_, old)) if old == hash => Ok(EntryChange::Unchanged),
+        Some((id, old)) if old == hash => Ok((EntryChange::Unchanged, id)),
         Some((id, _)) => {
             run(
                 "UPDATE entries SET url = :url, title = :title, author = :author,
@@ -274,7 +285,7 @@ fn upsert(
                  WHERE id = :id",
                 &[(":id", &id)],
             )?;
-            Ok(EntryChange::Updated)
+            Ok((EntryChange::Updated, id))
         }
         None => {
             let public = public_id(source, &e.guid);
@@ -291,7 +302,7 @@ fn upsert(
                     (":public", &public),
                 ],
             )?;
-            Ok(EntryChange::New)
+            Ok((EntryChange::New, tx.last_insert_rowid()))
         }
     }
 }

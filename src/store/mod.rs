@@ -12,6 +12,7 @@ mod entries;
 mod learned;
 mod pages;
 mod sources;
+mod stories;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -25,6 +26,7 @@ pub use checkpoint::Checkpointer;
 pub use entries::{EntryQuery, FetchSave};
 pub use learned::LearnedRow;
 pub use sources::FetchLog;
+pub use stories::{DedupStep, StoryQuery};
 
 static MIGRATIONS_DIR: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/migrations");
 

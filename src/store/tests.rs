@@ -28,6 +28,10 @@ fn ingest(store: &mut Store, source: &str, entries: &[CleanEntry]) -> crate::mod
         learned: &[],
         rewrites: &[],
         pages: &[],
+        dedup: &DedupStep {
+            engine: &crate::dedup::Dedup::new(Default::default()),
+            fingerprint: crate::ingest::fingerprint_of,
+        },
     };
     store
         .save_fetch(source, "https://example.org/rss", &save)
@@ -47,6 +51,10 @@ fn record(store: &mut Store, state: &SourceState, outcome: &str) {
         learned: &[],
         rewrites: &[],
         pages: &[],
+        dedup: &DedupStep {
+            engine: &crate::dedup::Dedup::new(Default::default()),
+            fingerprint: crate::ingest::fingerprint_of,
+        },
     };
     store
         .save_fetch("s", "https://example.org/rss", &save)
@@ -176,4 +184,147 @@ fn feeds_list_newest_first_within_their_sources() {
         .unwrap();
     let titles: Vec<_> = list.iter().map(|e| e.title.as_str()).collect();
     assert_eq!(titles, ["New", "Old"]);
+}
+
+fn story_entry(guid: &str, link: &str, paragraphs: &[&str], hours: i64) -> CleanEntry {
+    let t = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 3, 1, 12, 0, 0).unwrap();
+    CleanEntry {
+        guid: guid.into(),
+        link: Some(link.into()),
+        title: "Harbour bridge closes after ship strike".into(),
+        content: Some(paragraphs.iter().map(|p| format!("<p>{p}</p>")).collect()),
+        published: Some(t + chrono::Duration::hours(hours)),
+        ..Default::default()
+    }
+}
+
+const STORY: [&str; 3] = [
+    "SEAPORT (AP) — A container ship struck a pillar of the Harbour Bridge before dawn on Monday, \
+     forcing the closure of the city's busiest crossing and stranding thousands of commuters on \
+     both sides of the water, officials said.",
+    "No one was hurt, the port authority said, but engineers found cracks in the concrete around \
+     the pillar's base and ordered the bridge shut until divers can inspect the foundation.",
+    "The ship, the Northern Star, had lost steering shortly after leaving the container terminal, \
+     according to a radio recording released by the coast guard later in the morning.",
+];
+
+#[test]
+fn copies_from_two_outlets_become_one_story_with_both_members() {
+    let (_dir, mut store) = temp_store();
+    let a = ingest(
+        &mut store,
+        "wire",
+        &[story_entry("w1", "https://wire.example/bridge", &STORY, 0)],
+    );
+    assert_eq!((a.stories_new, a.merged), (1, 0));
+    let b = ingest(
+        &mut store,
+        "paper",
+        &[story_entry(
+            "p1",
+            "https://paper.example/bridge?utm_source=x",
+            &STORY[..2],
+            3,
+        )],
+    );
+    assert_eq!((b.new, b.stories_new, b.merged, b.revised), (1, 0, 1, 0));
+    assert_eq!(store.story_count().unwrap(), 1);
+    let both = ["wire".to_string(), "paper".to_string()];
+    let stories = store
+        .stories(&StoryQuery {
+            sources: &both,
+            limit: 10,
+        })
+        .unwrap();
+    assert_eq!(stories.len(), 1);
+    let s = &stories[0];
+    // the most complete version represents the story; its id is the first copy's, forever
+    assert_eq!(s.entry.source_name, "wire");
+    assert_eq!(s.entry.public_id, entries::public_id_for_test("wire", "w1"));
+    assert_eq!(s.others.len(), 1);
+    assert_eq!(s.others[0].source, "paper");
+    assert_eq!(s.revisions, 1);
+    // merging another outlet is not a change of the text
+    assert_eq!(s.entry.updated, s.entry.published);
+    // a feed of the paper alone still carries the story, with the paper's version
+    let paper = ["paper".to_string()];
+    let only = store
+        .stories(&StoryQuery {
+            sources: &paper,
+            limit: 10,
+        })
+        .unwrap();
+    assert_eq!(only[0].entry.source_name, "paper");
+    assert_eq!(only[0].entry.public_id, s.entry.public_id);
+    let listing = store.story_listing().unwrap();
+    assert_eq!(listing.len(), 1);
+    assert_eq!(listing[0].entries.len(), 2);
+}
+
+#[test]
+fn a_substantive_edit_in_place_is_a_revision_and_a_mere_copy_is_not() {
+    let (_dir, mut store) = temp_store();
+    let first = story_entry("w1", "https://wire.example/bridge", &STORY, 0);
+    ingest(&mut store, "wire", std::slice::from_ref(&first));
+    let mut edited = first.clone();
+    let mut content = edited.content.clone().unwrap();
+    content.push_str(
+        "<p>Late on Monday the port authority said divers had found no damage below the \
+         waterline, and that one lane could reopen to buses on Tuesday morning.</p>",
+    );
+    edited.content = Some(content);
+    edited.updated = Some(first.published.unwrap() + chrono::Duration::hours(9));
+    let c = ingest(&mut store, "wire", &[edited]);
+    assert_eq!((c.updated, c.revised), (1, 1));
+    let all = ["wire".to_string()];
+    let s = &store
+        .stories(&StoryQuery {
+            sources: &all,
+            limit: 10,
+        })
+        .unwrap()[0];
+    assert_eq!(s.revisions, 2);
+    assert_eq!(
+        s.entry.updated - s.entry.published,
+        chrono::Duration::hours(9)
+    );
+}
+
+#[test]
+fn different_stories_stay_apart_and_expiry_empties_the_index() {
+    let (_dir, mut store) = temp_store();
+    ingest(
+        &mut store,
+        "wire",
+        &[story_entry("w1", "https://wire.example/bridge", &STORY, 0)],
+    );
+    let other = [
+        "A city council voted on Tuesday to widen the ring road, after a debate that lasted \
+         until after midnight and drew hundreds of residents to the town hall.",
+        "Supporters said the project would cut congestion; opponents warned about noise, \
+         the cost of the land and the loss of a park used by three schools.",
+    ];
+    let mut e = story_entry("w2", "https://wire.example/ring-road", &other, 1);
+    e.title = "Council backs ring road plan".into();
+    let c = ingest(&mut store, "wire", &[e]);
+    assert_eq!(c.stories_new, 1);
+    assert_eq!(store.story_count().unwrap(), 2);
+    assert!(store.anchor_count().unwrap() > 0);
+    let engine = crate::dedup::Dedup::new(Default::default());
+    let cleared = store.expire_fingerprints(&engine, i64::MAX, 1).unwrap();
+    assert_eq!(cleared, 1, "one entry per batch");
+    store.expire_fingerprints(&engine, i64::MAX, 100).unwrap();
+    assert_eq!(store.anchor_count().unwrap(), 0);
+    // an exact repeat under the same URL still joins its story after expiry
+    let again = ingest(
+        &mut store,
+        "mirror",
+        &[story_entry(
+            "m1",
+            "https://wire.example/bridge",
+            &STORY,
+            200,
+        )],
+    );
+    assert_eq!(again.merged, 1);
 }
