@@ -101,7 +101,10 @@ pub async fn run(config_path: PathBuf) -> anyhow::Result<()> {
                 }
             }
             Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
-            _ = save_schedule.tick() => persist_schedule(&writer, &next_runs).await,
+            _ = save_schedule.tick() => {
+                persist_schedule(&writer, &next_runs).await;
+                runner.upkeep().await;
+            }
             _ = tokio::time::sleep(wake) => {}
             _ = sighup.recv() => {
                 match reload(&config_path, &config, &runner, &writer) {

@@ -15,15 +15,17 @@
 //! - [`clean`]: sanitised HTML (ammonia), absolute URLs, plain-text titles.
 //! - [`store`]: the only module with SQL (SQLite, WAL, migrations from `migrations/`).
 //! - [`publish`]: Atom rendering, render cache, the HTTP server ([`publish::server`]).
-//! - [`dedup`]: near-duplicate story detection (exact keys, winnowed shingle anchors,
-//!   containment verification). Pure logic; not yet wired into ingest and publishing.
+//! - [`dedup`]: which story an entry belongs to (exact URL and text keys, winnowed shingle
+//!   anchors, containment verification). Pure logic over the [`dedup::StoryStore`] trait,
+//!   which the store implements inside the ingest transaction.
 //! - [`ingest`]: one source through fetch → parse → clean → store; [`runner`] runs many
 //!   under the global and per-host concurrency limits.
 //! - [`daemon`]: wires it all as tokio tasks; signals (SIGHUP reload, SIGTERM stop).
 //!
 //! Where is the ETag sent? [`fetch::Fetcher::fetch`]. Where are feeds cached?
 //! [`publish::Publisher`]. Where is an entry's identity decided? [`parse::stable_guid`] and
-//! the `UNIQUE (source_id, guid)` in `migrations/0001_initial.sql`.
+//! the `UNIQUE (source_id, guid)` in `migrations/0001_initial.sql`. A story's?
+//! [`dedup::Dedup::decide`], applied by `store::stories`.
 
 pub mod clean;
 pub mod config;

@@ -103,6 +103,47 @@ impl Runner {
         &self.writer
     }
 
+    /// Periodic store upkeep: drops dedup fingerprints and index postings that left the
+    /// merge window (with a day's margin), in small batches so ingest never waits long.
+    /// Returns how many entries were cleared.
+    pub async fn upkeep(&self) -> usize {
+        let engine = crate::dedup::Dedup::new(self.options.dedup);
+        let before = self.clock.now().timestamp() - self.options.dedup.window_secs - 86_400;
+        let mut total = 0;
+        for _ in 0..50 {
+            let w = self.writer.clone();
+            let done = tokio::task::spawn_blocking(move || {
+                w.lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .expire_fingerprints(&engine, before, 500)
+            })
+            .await;
+            match done {
+                Ok(Ok(n)) => {
+                    total += n;
+                    if n < 500 {
+                        break;
+                    }
+                }
+                Ok(Err(e)) => {
+                    tracing::error!(error = %e, "dedup upkeep failed");
+                    break;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "dedup upkeep task failed");
+                    break;
+                }
+            }
+        }
+        if total > 0 {
+            tracing::info!(
+                entries = total,
+                "expired dedup fingerprints outside the window"
+            );
+        }
+        total
+    }
+
     /// Ingests one source once (waiting for a global and a per-host slot to fetch).
     pub async fn run_source(&self, source: &SourceConfig) -> SourceReport {
         let now = self.clock.now();

@@ -52,10 +52,13 @@ impl StoryStore for TxStories<'_> {
         since: i64,
         until: i64,
     ) -> rusqlite::Result<Option<i64>> {
+        // `+dedup_at`: a bound range on an indexed column makes SQLite (with STAT4)
+        // re-prepare the statement for every new pair of values; the equality on
+        // `text_hash` already narrows the rows to a handful.
         self.tx
             .prepare_cached(
                 "SELECT story_id FROM entries
-                 WHERE text_hash = ?1 AND dedup_at BETWEEN ?2 AND ?3 AND story_id IS NOT NULL
+                 WHERE text_hash = ?1 AND +dedup_at BETWEEN ?2 AND ?3 AND story_id IS NOT NULL
                  LIMIT 1",
             )?
             .query_row(params![hash, since, until], |r| r.get(0))
@@ -70,33 +73,40 @@ impl StoryStore for TxStories<'_> {
         cap: usize,
         out: &mut Vec<i64>,
     ) -> rusqlite::Result<()> {
-        // The inner LIMIT bounds the rows read for a common phrase, whatever the index size.
-        let mut stmt = self.tx.prepare_cached(
-            "SELECT DISTINCT story FROM (
-                 SELECT story FROM dedup_anchors WHERE key = ?1 AND at BETWEEN ?2 AND ?3
-                 LIMIT ?4)
-             LIMIT ?5",
-        )?;
-        let rows = stmt.query_map(
-            params![key, since, until, (cap * 4) as i64, cap as i64],
-            |r| r.get(0),
-        )?;
-        for r in rows {
-            out.push(r?);
+        // The inner LIMIT bounds the rows read for a common phrase, whatever the index size
+        // (expiry keeps the postings of a key mostly inside the window). `+at`: see
+        // `story_by_text`.
+        // The LIMIT is written into the SQL: a bound LIMIT makes SQLite re-prepare the
+        // statement on every call (it was a quarter of ingest time).
+        let mut stmt = self.tx.prepare_cached(&format!(
+            "SELECT story FROM dedup_anchors WHERE key = ?1 AND +at BETWEEN ?2 AND ?3 LIMIT {}",
+            cap * 4
+        ))?;
+        let mut rows = stmt.query(params![key, since, until])?;
+        let start = out.len();
+        while let Some(r) = rows.next()? {
+            let story: i64 = r.get(0)?;
+            if !out[start..].contains(&story) {
+                out.push(story);
+                if out.len() - start >= cap {
+                    break;
+                }
+            }
         }
         Ok(())
     }
 
     fn members(&mut self, story: i64, max: usize) -> rusqlite::Result<Vec<Member>> {
-        let mut stmt = self.tx.prepare_cached(
+        // A literal LIMIT: see `anchor_stories`.
+        let mut stmt = self.tx.prepare_cached(&format!(
             "SELECT e.id, s.name, e.fingerprint, e.id = st.representative
              FROM entries e JOIN sources s ON s.id = e.source_id
                   JOIN stories st ON st.id = e.story_id
              WHERE e.story_id = ?1 AND e.fingerprint IS NOT NULL
              ORDER BY e.id = st.representative DESC, e.id DESC
-             LIMIT ?2",
-        )?;
-        let rows = stmt.query_map(params![story, max as i64], |r| {
+             LIMIT {max}"
+        ))?;
+        let rows = stmt.query_map(params![story], |r| {
             Ok((
                 r.get::<_, i64>(0)?,
                 r.get::<_, String>(1)?,
