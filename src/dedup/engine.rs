@@ -170,7 +170,7 @@ impl Dedup {
             && store
                 .members(story, self.cfg.max_versions)?
                 .iter()
-                .any(|m| m.fingerprint.text_hash == fp_hash(e) && !templated(e, m))
+                .any(|m| m.fingerprint.text_hash == e.fingerprint.text_hash && !templated(e, m))
         {
             return self.join(store, story, e.fingerprint, None);
         }
@@ -337,10 +337,6 @@ impl Dedup {
             representative_changed,
         })
     }
-}
-
-fn fp_hash(e: &NewEntry<'_>) -> u64 {
-    e.fingerprint.text_hash
 }
 
 /// Two short items of one source under different headlines: a template (fire-brigade
