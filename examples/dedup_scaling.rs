@@ -2,13 +2,19 @@
 //! 1,000 new items into a store already holding N entries.
 //!
 //! For each N a fresh SQLite file is filled with N generated entries (news-like text from a
-//! Zipf vocabulary, 3–8 paragraphs, 100 sources, dated evenly over the last 30 days, so the
-//! 7-day merge window holds about a quarter of them), aged out of the window as the daemon's
-//! upkeep would, then three batches of 1,000 new items (a fifth of them edited copies of
-//! recent stories, so merging is exercised) are placed and stored through the real
-//! `save_fetch`. Prints one JSON line per N.
+//! Zipf vocabulary, 3–8 paragraphs, 100 sources) through the real `save_fetch`, aged out of
+//! the 7-day merge window as the daemon's upkeep would, then three batches of 1,000 new items
+//! (a fifth of them edited copies of recent stories, so merging is exercised) are placed and
+//! stored. Prints one JSON line per N.
 //!
-//!   cargo run --release --example dedup_scaling -- 10000 100000 1000000
+//! How the N entries are dated decides what the store looks like:
+//! - `--per-day=D` (default 2000): a store that grew at D entries a day, as an install does;
+//!   N entries span N/D days, and upkeep runs after every simulated day. The merge window
+//!   then holds at most 7·D entries, whatever N is.
+//! - `--over-days=X`: a stress case, N entries squeezed into the last X days, so the window
+//!   grows with N.
+//!
+//!   cargo run --release --example dedup_scaling -- [--per-day=D | --over-days=X] 10000 100000 1000000
 
 use std::time::Instant;
 
@@ -101,17 +107,31 @@ fn save(store: &mut Store, engine: &Dedup, source: &str, entries: &[CleanEntry])
         pages: &[],
         dedup: &DedupStep {
             engine,
-            fingerprint,
+            fingerprint: &fingerprint,
         },
     };
     store.save_fetch(source, &state.url, &save).expect("stored");
 }
 
+/// How the stored entries are spread in time.
+#[derive(Clone, Copy, Debug)]
+enum Spread {
+    PerDay(u64),
+    OverDays(u64),
+}
+
 fn main() -> anyhow::Result<()> {
-    let sizes: Vec<u64> = std::env::args()
-        .skip(1)
-        .map(|a| a.parse().expect("entry counts"))
-        .collect();
+    let mut spread = Spread::PerDay(2000);
+    let mut sizes: Vec<u64> = Vec::new();
+    for a in std::env::args().skip(1) {
+        if let Some(d) = a.strip_prefix("--per-day=") {
+            spread = Spread::PerDay(d.parse().expect("--per-day=ENTRIES"));
+        } else if let Some(d) = a.strip_prefix("--over-days=") {
+            spread = Spread::OverDays(d.parse().expect("--over-days=DAYS"));
+        } else {
+            sizes.push(a.parse().expect("entry counts"));
+        }
+    }
     let vocab = vocabulary();
     let engine = Dedup::new(Default::default());
     let now = Utc::now();
@@ -123,12 +143,18 @@ fn main() -> anyhow::Result<()> {
         let fill = Instant::now();
         let mut recent: Vec<Vec<String>> = Vec::new();
         let per_batch = 1000;
+        let span_secs = match spread {
+            Spread::PerDay(d) => n * 86_400 / d,
+            Spread::OverDays(days) => days * 86_400,
+        };
+        let window = engine.config().window_secs;
+        let mut expired_until = i64::MIN;
         for b in 0..n.div_ceil(per_batch) {
             let batch: Vec<CleanEntry> = (0..per_batch.min(n - b * per_batch))
                 .map(|i| {
                     let id = b * per_batch + i;
-                    // evenly over the last 30 days, oldest first
-                    let at = now - Duration::seconds(((n - id) * 30 * 86_400 / n) as i64);
+                    // evenly over the span, oldest first
+                    let at = now - Duration::seconds(((n - id) * span_secs / n) as i64);
                     let text = story_text(&mut rng, &vocab);
                     if id + 2000 > n {
                         recent.push(text.clone());
@@ -137,10 +163,20 @@ fn main() -> anyhow::Result<()> {
                 })
                 .collect();
             save(&mut store, &engine, &format!("s{:03}", b % 100), &batch);
+            // The daemon's upkeep, as it would have run by the time of this batch's items.
+            let sim_now = batch
+                .last()
+                .and_then(|e| e.published)
+                .map_or(0, |t| t.timestamp());
+            let before = sim_now - window - 86_400;
+            if before >= expired_until + 86_400 {
+                while store.expire_fingerprints(&engine, before, 5000)? > 0 {}
+                expired_until = before;
+            }
         }
-        let fill_s = fill.elapsed().as_secs_f64();
-        let before = now.timestamp() - engine.config().window_secs - 86_400;
+        let before = now.timestamp() - window - 86_400;
         while store.expire_fingerprints(&engine, before, 5000)? > 0 {}
+        let fill_s = fill.elapsed().as_secs_f64();
         let postings = store.anchor_count()?;
 
         let mut times = Vec::new();
@@ -183,6 +219,7 @@ fn main() -> anyhow::Result<()> {
         println!(
             "{}",
             serde_json::json!({
+                "spread": format!("{spread:?}"),
                 "stored": n,
                 "fill_s": fill_s,
                 "batch_1000_s": times,

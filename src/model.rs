@@ -38,6 +38,8 @@ pub struct FeedMeta {
     /// How often the publisher says the feed changes (RSS `<ttl>`, `sy:updatePeriod` /
     /// `sy:updateFrequency`): a floor on polling.
     pub update_interval: Option<std::time::Duration>,
+    /// The language the feed declares (RSS `<language>`, `xml:lang`, JSON Feed `language`).
+    pub language: Option<String>,
 }
 
 /// A parsed feed: its metadata and its entries, in document order.
@@ -153,6 +155,15 @@ impl StoredStory {
             revisions: 1,
         }
     }
+
+    /// How many distinct outlets (sources) ran the story.
+    pub fn outlets(&self) -> usize {
+        let mut names: Vec<&str> = self.others.iter().map(|m| m.source.as_str()).collect();
+        names.push(&self.entry.source_name);
+        names.sort_unstable();
+        names.dedup();
+        names.len()
+    }
 }
 
 /// One member entry of a story, as `wirefeed stories` lists it.
@@ -182,7 +193,7 @@ pub struct StoryListing {
 }
 
 /// A stored entry as the publisher needs it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct StoredEntry {
     /// Stable public identifier (`urn:uuid:…`), fixed when the entry was first stored.
     pub public_id: String,
@@ -198,6 +209,8 @@ pub struct StoredEntry {
     pub categories: Vec<String>,
     pub published: DateTime<Utc>,
     pub updated: DateTime<Utc>,
+    /// The language the source feed declares, if it does.
+    pub language: Option<String>,
 }
 
 /// Per-source fetch state kept between runs (validators for conditional GET, scheduling,

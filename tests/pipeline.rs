@@ -323,8 +323,9 @@ async fn declared_and_http_charsets_decode_correctly() {
             .entries(&wirefeed::store::EntryQuery {
                 sources: &[source_name(i)],
                 limit: 5,
+                keep: &|_| true,
             })
             .unwrap();
-        assert_eq!(entries[0].title, *expected, "{name}");
+        assert_eq!(entries[0].entry.title, *expected, "{name}");
     }
 }

@@ -133,6 +133,28 @@ pub struct FeedConfig {
     pub limit: usize,
     /// Publish one item per story (true) or every entry as it came (false).
     pub dedup: bool,
+    /// What readers see under the title; a default names wirefeed and the sources.
+    pub description: Option<String>,
+    /// Patterns (regular expressions, case-insensitive) on title and text: when any are
+    /// given, a story must match one of them.
+    pub include: Vec<String>,
+    /// Patterns (as `include`) that keep a story out.
+    pub exclude: Vec<String>,
+    /// The feed's language (BCP 47): declared in every format, and stories whose source
+    /// declares another language are left out.
+    pub language: Option<String>,
+    /// Only stories run by at least this many outlets ("what the wires agree on").
+    pub min_outlets: usize,
+}
+
+/// Whether `tag` looks like a BCP 47 language tag (`en`, `pt-BR`, `zh-Hant-TW`): a loose
+/// check that catches typos without a registry.
+pub fn valid_language(tag: &str) -> bool {
+    let mut parts = tag.split('-');
+    let primary = parts.next().unwrap_or_default();
+    (2..=3).contains(&primary.len())
+        && primary.chars().all(|c| c.is_ascii_alphabetic())
+        && parts.all(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
 }
 
 impl Config {

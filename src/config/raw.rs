@@ -166,6 +166,20 @@ struct RawFeed {
     limit: Spanned<usize>,
     #[serde(default = "yes")]
     dedup: bool,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    include: Vec<Spanned<String>>,
+    #[serde(default)]
+    exclude: Vec<Spanned<String>>,
+    #[serde(default)]
+    language: Option<Spanned<String>>,
+    #[serde(default = "one")]
+    min_outlets: Spanned<usize>,
+}
+
+fn one() -> Spanned<usize> {
+    Spanned::new(0..0, 1)
 }
 
 fn yes() -> bool {
@@ -361,12 +375,36 @@ impl RawConfig {
                 if *f.limit.get_ref() == 0 {
                     problems.push(loc.at(span_of(&f.limit), "limit must be at least 1".into()));
                 }
+                if *f.min_outlets.get_ref() == 0 {
+                    problems.push(loc.at(
+                        span_of(&f.min_outlets),
+                        "min_outlets must be at least 1".into(),
+                    ));
+                }
+                check_patterns(&f.include, loc, problems);
+                check_patterns(&f.exclude, loc, problems);
+                if let Some(l) = &f.language
+                    && !super::valid_language(l.get_ref())
+                {
+                    problems.push(loc.at(
+                        span_of(l),
+                        format!(
+                            "language {:?} is not a language tag such as \"en\" or \"pt-BR\"",
+                            l.get_ref()
+                        ),
+                    ));
+                }
                 FeedConfig {
                     name: f.name.get_ref().clone(),
                     title: f.title.clone().unwrap_or_else(|| f.name.get_ref().clone()),
+                    description: f.description.clone(),
                     sources: resolve_feed_sources(f, &sources, loc, problems),
                     limit: (*f.limit.get_ref()).max(1),
                     dedup: f.dedup,
+                    include: strings(&f.include),
+                    exclude: strings(&f.exclude),
+                    language: f.language.as_ref().map(|l| l.get_ref().clone()),
+                    min_outlets: (*f.min_outlets.get_ref()).max(1),
                 }
             })
             .collect();

@@ -239,6 +239,20 @@ pub async fn ingest_source(
     let (w, n, u) = (writer.clone(), name.clone(), configured.clone());
     let window = opts.learn_window;
     let saved = tokio::task::spawn_blocking(move || {
+        // Fingerprints are computed here, in parallel across sources, before the single
+        // writer is taken: under the lock only the lookups and writes remain.
+        // Keyed by address, not guid: a document may repeat a guid with other text.
+        let fingerprints: std::collections::HashMap<*const CleanEntry, Fingerprint> = entries
+            .iter()
+            .flatten()
+            .map(|e| (std::ptr::from_ref(e), fingerprint_of(e)))
+            .collect();
+        let fingerprint = |e: &CleanEntry| {
+            fingerprints
+                .get(&std::ptr::from_ref(e))
+                .cloned()
+                .unwrap_or_else(|| fingerprint_of(e))
+        };
         let mut store = w.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         // A block learned just now is removed from the source's stored entries too.
         let mut rewrites = Vec::new();
@@ -266,7 +280,7 @@ pub async fn ingest_source(
         let engine = Dedup::new(opts.dedup);
         let dedup = DedupStep {
             engine: &engine,
-            fingerprint: fingerprint_of,
+            fingerprint: &fingerprint,
         };
         let save = FetchSave {
             state: &state,

@@ -119,6 +119,12 @@ fn classify(e: feed_rs::parser::ParseFeedError) -> ParseError {
     }
 }
 
+/// Feeds write `en_US` and `EN-us`; a tag with an underscore is accepted and normalised by
+/// readers of it (the publish filter compares primary subtags only).
+fn valid_loose_language(l: &str) -> bool {
+    crate::config::valid_language(&l.replace('_', "-"))
+}
+
 fn convert(feed: feed_rs::model::Feed, limits: ParseLimits) -> ParsedFeed {
     let meta = FeedMeta {
         title: feed.title.map(|t| cap(t.content, limits.max_field)),
@@ -127,6 +133,10 @@ fn convert(feed: feed_rs::model::Feed, limits: ParseLimits) -> ParsedFeed {
             .ttl
             .filter(|m| *m > 0)
             .map(|m| Duration::from_secs(u64::from(m) * 60)),
+        language: feed
+            .language
+            .map(|l| l.trim().to_string())
+            .filter(|l| valid_loose_language(l)),
     };
     let mut seen = std::collections::HashSet::new();
     let entries = feed

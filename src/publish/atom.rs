@@ -6,8 +6,8 @@ use atom_syndication::{
 use chrono::{DateTime, Utc};
 use url::Url;
 
+use super::{FeedInfo, Format};
 use crate::clean::html_to_text;
-use crate::config::FeedConfig;
 use crate::model::{StoredEntry, StoredStory};
 
 /// The URL a feed is served at: feed self links must equal it exactly.
@@ -19,16 +19,39 @@ pub fn feed_url(base: &Url, feed: &str, ext: &str) -> String {
 /// a story of its own). `stories` are newest first. The document depends only on its inputs
 /// (the feed's `updated` is the newest story's), so an unchanged feed renders to the same
 /// bytes and keeps its ETag.
-pub fn render_atom(feed: &FeedConfig, base: &Url, stories: &[StoredStory]) -> String {
-    let self_url = feed_url(base, &feed.name, "atom");
+pub fn render_atom(feed: &FeedInfo<'_>, base: &Url, stories: &[StoredStory]) -> String {
+    let self_url = feed_url(base, feed.name, Format::Atom.ext());
+    let mut links = vec![
+        Link {
+            href: self_url.clone(),
+            rel: "self".into(),
+            mime_type: Some("application/atom+xml".into()),
+            ..Default::default()
+        },
+        Link {
+            href: base.to_string(),
+            rel: "alternate".into(),
+            mime_type: Some("text/html".into()),
+            ..Default::default()
+        },
+    ];
+    if let Some(hub) = feed.hub {
+        links.push(Link {
+            href: hub.to_string(),
+            rel: "hub".into(),
+            ..Default::default()
+        });
+    }
     let updated = stories
         .iter()
         .map(|s| s.entry.updated)
         .max()
         .unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
     let doc = Feed {
-        title: Text::plain(xml_safe(&feed.title)),
-        id: self_url.clone(),
+        title: Text::plain(xml_safe(feed.title)),
+        subtitle: Some(Text::plain(xml_safe(&feed.description()))),
+        lang: feed.language.clone(),
+        id: self_url,
         updated: updated.fixed_offset(),
         authors: vec![Person {
             name: "wirefeed".into(),
@@ -40,20 +63,7 @@ pub fn render_atom(feed: &FeedConfig, base: &Url, stories: &[StoredStory]) -> St
             uri: None,
             version: Some(env!("CARGO_PKG_VERSION").into()),
         }),
-        links: vec![
-            Link {
-                href: self_url,
-                rel: "self".into(),
-                mime_type: Some("application/atom+xml".into()),
-                ..Default::default()
-            },
-            Link {
-                href: base.to_string(),
-                rel: "alternate".into(),
-                mime_type: Some("text/html".into()),
-                ..Default::default()
-            },
-        ],
+        links,
         entries: distinct_updated(stories)
             .iter()
             .zip(stories)
@@ -88,7 +98,7 @@ fn atom_entry(e: &StoredEntry, story: &StoredStory) -> Entry {
         .map(html_to_text)
         .filter(|s| !s.is_empty());
     let mut links = Vec::new();
-    if let Some(l) = &e.link {
+    if let Some(l) = e.link.as_ref().filter(|l| is_web_url(l)) {
         links.push(Link {
             href: l.clone(),
             rel: "alternate".into(),
@@ -96,17 +106,13 @@ fn atom_entry(e: &StoredEntry, story: &StoredStory) -> Entry {
             ..Default::default()
         });
     }
-    let mut seen: std::collections::HashSet<&str> = e.link.iter().map(String::as_str).collect();
-    for url in story.others.iter().filter_map(|m| m.url.as_deref()) {
-        // Atom forbids two links with the same rel and href; absolute http(s) only.
-        if seen.insert(url) && (url.starts_with("https://") || url.starts_with("http://")) {
-            links.push(Link {
-                href: url.to_string(),
-                rel: "related".into(),
-                mime_type: Some("text/html".into()),
-                ..Default::default()
-            });
-        }
+    for url in related_urls(e, story) {
+        links.push(Link {
+            href: url.to_string(),
+            rel: "related".into(),
+            mime_type: Some("text/html".into()),
+            ..Default::default()
+        });
     }
     Entry {
         title: Text::plain(xml_safe(&e.title)),
@@ -151,21 +157,43 @@ fn atom_entry(e: &StoredEntry, story: &StoredStory) -> Entry {
             )),
             id: e.source_url.clone(),
             updated: e.updated.fixed_offset(),
-            links: vec![Link {
-                href: e.source_url.clone(),
-                rel: "self".into(),
-                ..Default::default()
-            }],
+            // A local (`file://`) source is named, not linked: readers cannot follow it.
+            links: is_web_url(&e.source_url)
+                .then(|| Link {
+                    href: e.source_url.clone(),
+                    rel: "self".into(),
+                    ..Default::default()
+                })
+                .into_iter()
+                .collect(),
             ..Default::default()
         }),
         ..Default::default()
     }
 }
 
+/// The other outlets' links of a story, each once and never the representative's own:
+/// Atom forbids two links with the same rel and href. Absolute http(s) only, since a
+/// `file://` source's link means nothing to a reader.
+pub(super) fn related_urls<'a>(e: &'a StoredEntry, story: &'a StoredStory) -> Vec<&'a str> {
+    let mut seen: std::collections::HashSet<&str> = e.link.iter().map(String::as_str).collect();
+    story
+        .others
+        .iter()
+        .filter_map(|m| m.url.as_deref())
+        .filter(|u| is_web_url(u) && seen.insert(u))
+        .collect()
+}
+
+/// Whether a URL is one a feed reader can follow (feeds must carry absolute URLs only).
+pub(super) fn is_web_url(u: &str) -> bool {
+    Url::parse(u).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.has_host())
+}
+
 /// Feed validators warn when two entries share an `updated` instant (entries without dates
 /// stored in one batch do). Later duplicates are moved back a second at a time: the order is
 /// kept and no instant is claimed twice.
-fn distinct_updated(stories: &[StoredStory]) -> Vec<StoredEntry> {
+pub(super) fn distinct_updated(stories: &[StoredStory]) -> Vec<StoredEntry> {
     let mut used = std::collections::HashSet::new();
     stories
         .iter()
@@ -215,18 +243,13 @@ mod tests {
             categories: vec!["World".into()],
             published: t,
             updated: t,
+            language: None,
         })
     }
 
     #[test]
     fn renders_a_feed_that_parses_back() {
-        let feed = FeedConfig {
-            name: "world".into(),
-            title: "World <wire>".into(),
-            sources: vec![],
-            limit: 10,
-            dedup: true,
-        };
+        let feed = FeedInfo::named("world", "World <wire>");
         let base = Url::parse("http://127.0.0.1:8080/").unwrap();
         let xml = render_atom(
             &feed,
@@ -251,13 +274,7 @@ mod tests {
 
     #[test]
     fn entries_always_have_content_and_distinct_updated_times() {
-        let feed = FeedConfig {
-            name: "f".into(),
-            title: "F".into(),
-            sources: vec![],
-            limit: 10,
-            dedup: true,
-        };
+        let feed = FeedInfo::named("f", "F");
         let mut bare = entry("1", "Bare");
         bare.entry.link = None;
         bare.entry.summary = None;
@@ -279,13 +296,7 @@ mod tests {
 
     #[test]
     fn a_story_links_every_other_outlet_as_related() {
-        let feed = FeedConfig {
-            name: "f".into(),
-            title: "F".into(),
-            sources: vec![],
-            limit: 10,
-            dedup: true,
-        };
+        let feed = FeedInfo::named("f", "F");
         let mut s = entry("1", "Story");
         s.others = [
             "https://b.example/x",
@@ -325,13 +336,7 @@ mod tests {
 
     #[test]
     fn rendering_is_deterministic() {
-        let feed = FeedConfig {
-            name: "f".into(),
-            title: "F".into(),
-            sources: vec![],
-            limit: 10,
-            dedup: true,
-        };
+        let feed = FeedInfo::named("f", "F");
         let base = Url::parse("http://x.example/").unwrap();
         let a = render_atom(&feed, &base, &[entry("1", "A")]);
         assert_eq!(a, render_atom(&feed, &base, &[entry("1", "A")]));

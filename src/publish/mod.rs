@@ -1,34 +1,202 @@
 //! Published feeds: rendering from the store, caching, and serving over HTTP.
 //!
-//! Rendering is cached per feed and tagged with a generation number that ingest bumps when it
-//! changes something; a request for an unchanged feed is answered from memory without touching
-//! the database, and its ETag stays the same so readers get 304s.
+//! Rendering is cached per feed and format and tagged with a generation number that ingest
+//! bumps when it changes something; a request for an unchanged feed is answered from memory
+//! without touching the database, and its ETag stays the same so readers get 304s. Each
+//! rendering is compressed (gzip, brotli) once, when it is made, never per request.
 
 pub mod atom;
+pub mod filter;
+pub mod json;
+pub mod rss;
 pub mod server;
 
 use std::collections::HashMap;
+use std::io::Write;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
+use url::Url;
 
-use crate::config::Config;
+use crate::config::{Config, FeedConfig};
 use crate::model::StoredStory;
 use crate::store::{EntryQuery, Store, StoreError, StoryQuery};
 
-/// One rendered feed document with its HTTP validators.
+/// The formats every feed is published in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    Atom,
+    Rss,
+    Json,
+}
+
+impl Format {
+    /// Every format, Atom (the primary one) first.
+    pub const ALL: [Format; 3] = [Format::Atom, Format::Rss, Format::Json];
+
+    /// The format served at a file extension (`world.rss` → RSS).
+    pub fn from_ext(ext: &str) -> Option<Format> {
+        Format::ALL.into_iter().find(|f| f.ext() == ext)
+    }
+
+    /// The file extension of the feed's URL.
+    pub fn ext(self) -> &'static str {
+        match self {
+            Format::Atom => "atom",
+            Format::Rss => "rss",
+            Format::Json => "json",
+        }
+    }
+
+    /// The media type without parameters (for `<link type>` and autodiscovery).
+    pub fn media_type(self) -> &'static str {
+        match self {
+            Format::Atom => "application/atom+xml",
+            Format::Rss => "application/rss+xml",
+            Format::Json => "application/feed+json",
+        }
+    }
+
+    /// The Content-Type header, with the charset strict readers want.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Atom => "application/atom+xml; charset=utf-8",
+            Format::Rss => "application/rss+xml; charset=utf-8",
+            Format::Json => "application/feed+json; charset=utf-8",
+        }
+    }
+
+    /// The name people know the format by.
+    pub fn label(self) -> &'static str {
+        match self {
+            Format::Atom => "Atom",
+            Format::Rss => "RSS",
+            Format::Json => "JSON Feed",
+        }
+    }
+}
+
+/// What a renderer needs to know about the feed it renders, besides its stories.
+#[derive(Debug, Clone)]
+pub struct FeedInfo<'a> {
+    pub name: &'a str,
+    pub title: &'a str,
+    /// The configured description, if any (see [`FeedInfo::description`]).
+    pub description: Option<&'a str>,
+    pub language: Option<String>,
+    /// How long a reader may keep the feed before asking again (RSS `<ttl>`).
+    pub ttl_minutes: Option<u64>,
+    /// A WebSub hub that is told when the feed changes.
+    pub hub: Option<&'a Url>,
+    /// How many sources it carries (for the default description).
+    pub sources: usize,
+}
+
+impl<'a> FeedInfo<'a> {
+    /// A feed with nothing but a name and a title (tests and tools).
+    pub fn named(name: &'a str, title: &'a str) -> FeedInfo<'a> {
+        FeedInfo {
+            name,
+            title,
+            description: None,
+            language: None,
+            ttl_minutes: None,
+            hub: None,
+            sources: 0,
+        }
+    }
+
+    /// The feed's description: configured, else one that says what the reader gets.
+    pub fn description(&self) -> String {
+        match self.description {
+            Some(d) if !d.trim().is_empty() => d.to_string(),
+            _ => format!(
+                "{}: stories from {} source{}, cleaned and merged across outlets by wirefeed",
+                self.title,
+                self.sources,
+                if self.sources == 1 { "" } else { "s" }
+            ),
+        }
+    }
+
+    fn of(feed: &'a FeedConfig, config: &Config) -> FeedInfo<'a> {
+        FeedInfo {
+            name: &feed.name,
+            title: &feed.title,
+            description: feed.description.as_deref(),
+            language: feed.language.clone(),
+            ttl_minutes: Some(freshness(feed, config, Utc::now()).as_secs().div_ceil(60)),
+            hub: None,
+            sources: feed.sources.len(),
+        }
+    }
+}
+
+/// How long a reader may cache a feed: until the earliest next scheduled fetch of any of its
+/// sources (nothing can change before), at least a minute and at most an hour (a fetch may
+/// run early after a restart or a config reload).
+pub fn freshness(feed: &FeedConfig, config: &Config, now: DateTime<Utc>) -> std::time::Duration {
+    let next = config
+        .sources
+        .iter()
+        .filter(|s| feed.sources.contains(&s.name))
+        .map(|s| crate::schedule::next_run(&s.schedule, &s.name, now))
+        .min();
+    let secs = next.map_or(3600, |t| (t - now).num_seconds());
+    std::time::Duration::from_secs(secs.clamp(60, 3600) as u64)
+}
+
+/// One rendered feed document with its HTTP validators and compressed forms.
 #[derive(Debug, Clone)]
 pub struct Rendered {
     pub body: Bytes,
+    /// `body` gzip-compressed, made once with the rendering.
+    pub gzip: Bytes,
+    /// `body` brotli-compressed, made once with the rendering.
+    pub br: Bytes,
     pub content_type: &'static str,
-    /// Strong ETag (quoted), derived from the bytes.
+    /// Strong ETag of the uncompressed bytes, quoted; compressed forms append `-gz` / `-br`
+    /// inside the quotes (a strong validator names exact bytes).
     pub etag: String,
     /// The newest entry's update time (HTTP dates have one-second resolution).
     pub last_modified: DateTime<Utc>,
+    /// Seconds a reader may cache it (`Cache-Control: max-age`).
+    pub max_age: u64,
     generation: u64,
+}
+
+impl Rendered {
+    /// Wraps a rendered document: hashes it and compresses it once.
+    pub fn new(body: String, format: Format, last_modified: DateTime<Utc>, max_age: u64) -> Self {
+        let gzip = {
+            let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+            enc.write_all(body.as_bytes()).expect("writing to a Vec");
+            enc.finish().expect("writing to a Vec")
+        };
+        let br = {
+            let mut out = Vec::new();
+            let params = brotli::enc::BrotliEncoderParams {
+                quality: 11,
+                ..Default::default()
+            };
+            brotli::BrotliCompress(&mut body.as_bytes(), &mut out, &params)
+                .expect("writing to a Vec");
+            out
+        };
+        Rendered {
+            etag: format!("\"{}\"", &blake3::hash(body.as_bytes()).to_hex()[..32]),
+            body: Bytes::from(body),
+            gzip: Bytes::from(gzip),
+            br: Bytes::from(br),
+            content_type: format.content_type(),
+            last_modified,
+            max_age,
+            generation: 0,
+        }
+    }
 }
 
 /// Renders and caches the configured feeds.
@@ -36,7 +204,7 @@ pub struct Publisher {
     db_path: PathBuf,
     config: RwLock<Arc<Config>>,
     generation: AtomicU64,
-    cache: Mutex<HashMap<String, Arc<Rendered>>>,
+    cache: Mutex<HashMap<(String, Format), Arc<Rendered>>>,
     /// One reader connection, reused; WAL lets it read while the writer writes.
     reader: Mutex<Option<Store>>,
 }
@@ -69,11 +237,21 @@ impl Publisher {
         self.generation.fetch_add(1, Ordering::SeqCst);
     }
 
-    /// The Atom document of a feed, from cache when nothing changed since it was rendered.
-    /// `Ok(None)` when no such feed is configured. Blocking: call from a blocking context.
+    /// The Atom document of a feed (see [`Publisher::render`]).
     pub fn atom(&self, feed_name: &str) -> Result<Option<Arc<Rendered>>, StoreError> {
+        self.render(feed_name, Format::Atom)
+    }
+
+    /// A feed in one format, from cache when nothing changed since it was rendered.
+    /// `Ok(None)` when no such feed is configured. Blocking: call from a blocking context.
+    pub fn render(
+        &self,
+        feed_name: &str,
+        format: Format,
+    ) -> Result<Option<Arc<Rendered>>, StoreError> {
         let generation = self.generation.load(Ordering::SeqCst);
-        if let Some(r) = self.cache.lock().expect("cache lock").get(feed_name)
+        let key = (feed_name.to_string(), format);
+        if let Some(r) = self.cache.lock().expect("cache lock").get(&key)
             && r.generation == generation
         {
             return Ok(Some(r.clone()));
@@ -82,45 +260,51 @@ impl Publisher {
         let Some(feed) = config.feed(feed_name) else {
             return Ok(None);
         };
-        let stories: Vec<StoredStory> = {
-            let mut reader = self.reader.lock().expect("reader lock");
-            if reader.is_none() {
-                *reader = Some(Store::open_reader(&self.db_path)?);
-            }
-            let store = reader.as_ref().expect("just opened");
-            if feed.dedup {
-                store.stories(&StoryQuery {
-                    sources: &feed.sources,
-                    limit: feed.limit,
-                })?
-            } else {
-                store
-                    .entries(&EntryQuery {
-                        sources: &feed.sources,
-                        limit: feed.limit,
-                    })?
-                    .into_iter()
-                    .map(StoredStory::single)
-                    .collect()
-            }
+        let stories = self.stories(feed)?;
+        let info = FeedInfo::of(feed, &config);
+        let base = &config.server.base_url;
+        let body = match format {
+            Format::Atom => atom::render_atom(&info, base, &stories),
+            Format::Rss => rss::render_rss(&info, base, &stories),
+            Format::Json => json::render_json(&info, base, &stories),
         };
-        let body = atom::render_atom(feed, &config.server.base_url, &stories);
         let last_modified = stories
             .iter()
             .map(|s| s.entry.updated)
             .max()
             .unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
-        let rendered = Arc::new(Rendered {
-            etag: format!("\"{}\"", &blake3::hash(body.as_bytes()).to_hex()[..32]),
-            body: Bytes::from(body),
-            content_type: "application/atom+xml; charset=utf-8",
-            last_modified,
-            generation,
-        });
+        let max_age = freshness(feed, &config, Utc::now()).as_secs();
+        let mut rendered = Rendered::new(body, format, last_modified, max_age);
+        rendered.generation = generation;
+        let rendered = Arc::new(rendered);
         self.cache
             .lock()
             .expect("cache lock")
-            .insert(feed_name.to_string(), rendered.clone());
+            .insert(key, rendered.clone());
         Ok(Some(rendered))
+    }
+
+    /// The stories a feed carries now, newest first, its filters applied.
+    pub fn stories(&self, feed: &FeedConfig) -> Result<Vec<StoredStory>, StoreError> {
+        let filter = filter::StoryFilter::of(feed);
+        let keep = |s: &StoredStory| filter.keeps(s);
+        let mut reader = self.reader.lock().expect("reader lock");
+        if reader.is_none() {
+            *reader = Some(Store::open_reader(&self.db_path)?);
+        }
+        let store = reader.as_ref().expect("just opened");
+        if feed.dedup {
+            store.stories(&StoryQuery {
+                sources: &feed.sources,
+                limit: feed.limit,
+                keep: &keep,
+            })
+        } else {
+            store.entries(&EntryQuery {
+                sources: &feed.sources,
+                limit: feed.limit,
+                keep: &keep,
+            })
+        }
     }
 }

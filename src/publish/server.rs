@@ -9,7 +9,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use chrono::{DateTime, Utc};
 
-use super::{Publisher, Rendered};
+use super::{Format, Publisher, Rendered};
 
 /// The routes; `GET` routes answer `HEAD` too.
 pub fn router(publisher: Arc<Publisher>) -> Router {
@@ -25,11 +25,17 @@ async fn feed(
     Path(file): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let Some(name) = file.strip_suffix(".atom") else {
-        return (StatusCode::NOT_FOUND, "no such feed format\n").into_response();
+    let Some((name, format)) = file
+        .rsplit_once('.')
+        .and_then(|(n, ext)| Some((n.to_string(), Format::from_ext(ext)?)))
+    else {
+        return (
+            StatusCode::NOT_FOUND,
+            "no such feed format (.atom, .rss or .json)\n",
+        )
+            .into_response();
     };
-    let name = name.to_string();
-    let rendered = tokio::task::spawn_blocking(move || p.atom(&name)).await;
+    let rendered = tokio::task::spawn_blocking(move || p.render(&name, format)).await;
     match rendered {
         Ok(Ok(Some(r))) => respond(&r, &headers),
         Ok(Ok(None)) => (StatusCode::NOT_FOUND, "no such feed\n").into_response(),
@@ -44,17 +50,79 @@ async fn feed(
     }
 }
 
+/// A content coding the client accepts, best first by its q-values; on a tie brotli (the
+/// smallest) wins, then gzip.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Coding {
+    Br,
+    Gzip,
+    Identity,
+}
+
+/// Picks the coding from Accept-Encoding (RFC 9110 §12.5.3). A missing header means
+/// identity; `*` stands for every coding not named.
+fn negotiate(headers: &HeaderMap) -> Coding {
+    let Some(accept) = headers
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return Coding::Identity;
+    };
+    let q = |name: &str| -> Option<f32> {
+        let mut star = None;
+        for part in accept.split(',') {
+            let mut it = part.split(';');
+            let coding = it.next().unwrap_or_default().trim().to_ascii_lowercase();
+            let weight = it
+                .filter_map(|p| p.trim().strip_prefix("q=").or(p.trim().strip_prefix("Q=")))
+                .find_map(|v| v.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            if coding == name || (name == "gzip" && coding == "x-gzip") {
+                return Some(weight);
+            }
+            if coding == "*" {
+                star = Some(weight);
+            }
+        }
+        star
+    };
+    let br = q("br").unwrap_or(0.0);
+    let gzip = q("gzip").unwrap_or(0.0);
+    if br > 0.0 && br >= gzip {
+        Coding::Br
+    } else if gzip > 0.0 {
+        Coding::Gzip
+    } else {
+        Coding::Identity
+    }
+}
+
+/// The ETag of one coding of a rendering: the same hash, marked, so that each stored copy
+/// has its own strong validator.
+fn etag_for(r: &Rendered, coding: Coding) -> String {
+    let base = r.etag.trim_matches('"');
+    match coding {
+        Coding::Identity => r.etag.clone(),
+        Coding::Gzip => format!("\"{base}-gz\""),
+        Coding::Br => format!("\"{base}-br\""),
+    }
+}
+
 /// RFC 9110 §13.2.2: If-None-Match is evaluated first; If-Modified-Since only without it.
+/// A tag of any coding of the current rendering matches: the client's copy is current.
 fn not_modified(r: &Rendered, headers: &HeaderMap) -> bool {
     if let Some(inm) = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
     {
+        let current = r.etag.trim_matches('"');
         // Weak comparison (§8.8.3.2): W/ prefixes are ignored.
-        return inm
-            .split(',')
-            .map(str::trim)
-            .any(|t| t == "*" || t.trim_start_matches("W/") == r.etag.as_str());
+        return inm.split(',').map(str::trim).any(|t| {
+            let t = t.trim_start_matches("W/").trim_matches('"');
+            t == "*"
+                || t == current
+                || t.strip_suffix("-gz").or(t.strip_suffix("-br")) == Some(current)
+        });
     }
     if let Some(ims) = headers
         .get(header::IF_MODIFIED_SINCE)
@@ -71,10 +139,11 @@ fn http_date(t: DateTime<Utc>) -> String {
 }
 
 fn respond(r: &Rendered, headers: &HeaderMap) -> Response {
+    let coding = negotiate(headers);
     let mut h = HeaderMap::new();
     h.insert(
         header::ETAG,
-        HeaderValue::from_str(&r.etag).expect("hex etag"),
+        HeaderValue::from_str(&etag_for(r, coding)).expect("hex etag"),
     );
     h.insert(
         header::LAST_MODIFIED,
@@ -82,8 +151,9 @@ fn respond(r: &Rendered, headers: &HeaderMap) -> Response {
     );
     h.insert(
         header::CACHE_CONTROL,
-        HeaderValue::from_static("max-age=60"),
+        HeaderValue::from_str(&format!("public, max-age={}", r.max_age)).expect("ascii"),
     );
+    h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
     if not_modified(r, headers) {
         return (StatusCode::NOT_MODIFIED, h).into_response();
     }
@@ -91,7 +161,18 @@ fn respond(r: &Rendered, headers: &HeaderMap) -> Response {
         header::CONTENT_TYPE,
         HeaderValue::from_static(r.content_type),
     );
-    (StatusCode::OK, h, r.body.clone()).into_response()
+    let body = match coding {
+        Coding::Br => {
+            h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("br"));
+            r.br.clone()
+        }
+        Coding::Gzip => {
+            h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            r.gzip.clone()
+        }
+        Coding::Identity => r.body.clone(),
+    };
+    (StatusCode::OK, h, body).into_response()
 }
 
 async fn status_page(State(p): State<Arc<Publisher>>) -> Html<String> {
@@ -122,17 +203,17 @@ async fn status_page(State(p): State<Arc<Publisher>>) -> Html<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bytes::Bytes;
     use chrono::TimeZone;
 
     fn rendered() -> Rendered {
-        Rendered {
-            body: Bytes::from_static(b"x"),
-            content_type: "application/atom+xml; charset=utf-8",
-            etag: "\"abc\"".into(),
-            last_modified: Utc.with_ymd_and_hms(2024, 1, 2, 3, 4, 5).unwrap(),
-            generation: 1,
-        }
+        let mut r = Rendered::new(
+            "x".into(),
+            Format::Atom,
+            Utc.with_ymd_and_hms(2024, 1, 2, 3, 4, 5).unwrap(),
+            60,
+        );
+        r.etag = "\"abc\"".into();
+        r
     }
 
     fn headers(k: header::HeaderName, v: &str) -> HeaderMap {
@@ -153,6 +234,27 @@ mod tests {
             &r,
             &headers(header::IF_NONE_MATCH, "\"old\"")
         ));
+        assert!(not_modified(
+            &r,
+            &headers(header::IF_NONE_MATCH, "\"abc-gz\"")
+        ));
+        assert!(!not_modified(
+            &r,
+            &headers(header::IF_NONE_MATCH, "\"abcd-gz\"")
+        ));
+    }
+
+    #[test]
+    fn accept_encoding_is_negotiated_by_q_values() {
+        let ae = |v: &str| negotiate(&headers(header::ACCEPT_ENCODING, v));
+        assert_eq!(negotiate(&HeaderMap::new()), Coding::Identity);
+        assert_eq!(ae("gzip, deflate, br"), Coding::Br);
+        assert_eq!(ae("gzip"), Coding::Gzip);
+        assert_eq!(ae("br;q=0.5, gzip"), Coding::Gzip);
+        assert_eq!(ae("br;q=0, gzip;q=0"), Coding::Identity);
+        assert_eq!(ae("*"), Coding::Br);
+        assert_eq!(ae("identity"), Coding::Identity);
+        assert_eq!(ae("x-gzip"), Coding::Gzip);
     }
 
     #[test]

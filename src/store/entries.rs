@@ -10,14 +10,32 @@ use super::stories::{DedupStep, place, refingerprint};
 use super::{Store, StoreError, from_ts, to_ts};
 use crate::model::{
     BlockStats, CleanEntry, EntryChange, FeedMeta, IngestCounts, Page, SourceState, StoredEntry,
+    StoredStory,
 };
 
 /// Which entries a published feed carries.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct EntryQuery<'a> {
     /// Source names; empty means none (a feed always names its sources after config resolution).
     pub sources: &'a [String],
     pub limit: usize,
+    /// Which entries count towards `limit` (a feed's keyword, language and outlet filters).
+    pub keep: &'a dyn Fn(&StoredStory) -> bool,
+}
+
+impl std::fmt::Debug for EntryQuery<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EntryQuery")
+            .field("sources", &self.sources)
+            .field("limit", &self.limit)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How many entries or stories a filtered query examines at most: a filter that matches
+/// almost nothing must not make one request read the whole store.
+pub(super) fn scan_cap(limit: usize) -> usize {
+    limit.saturating_mul(20).max(5000)
 }
 
 /// Hash of everything a reader sees, to tell "unchanged" without comparing text.
@@ -103,10 +121,11 @@ impl Store {
         let mut counts = IngestCounts::default();
         if let Some((meta, entries)) = save.feed {
             tx.prepare_cached(
-                "UPDATE sources SET feed_title = ?2, feed_link = ?3
-                 WHERE id = ?1 AND (feed_title IS NOT ?2 OR feed_link IS NOT ?3)",
+                "UPDATE sources SET feed_title = ?2, feed_link = ?3, feed_language = ?4
+                 WHERE id = ?1
+                   AND (feed_title IS NOT ?2 OR feed_link IS NOT ?3 OR feed_language IS NOT ?4)",
             )
-            .and_then(|mut s| s.execute(params![source_id, meta.title, meta.link]))
+            .and_then(|mut s| s.execute(params![source_id, meta.title, meta.link, meta.language]))
             .map_err(err)?;
             let now = Utc::now().timestamp();
             for e in entries {
@@ -149,8 +168,8 @@ impl Store {
     }
 
     /// The newest entries of the given sources, newest first.
-    pub fn entries(&self, q: &EntryQuery<'_>) -> Result<Vec<StoredEntry>, StoreError> {
-        if q.sources.is_empty() {
+    pub fn entries(&self, q: &EntryQuery<'_>) -> Result<Vec<StoredStory>, StoreError> {
+        if q.sources.is_empty() || q.limit == 0 {
             return Ok(Vec::new());
         }
         let names = serde_json::to_string(q.sources).expect("strings serialise");
@@ -159,15 +178,14 @@ impl Store {
             .prepare_cached(
                 "SELECT e.public_id, s.name, s.feed_title, s.url, e.url, e.title, e.author,
                         e.summary, e.content, e.categories, e.sort_time,
-                        coalesce(e.updated, e.last_changed)
+                        coalesce(e.updated, e.last_changed), s.feed_language
                  FROM entries e JOIN sources s ON s.id = e.source_id
                  WHERE s.name IN (SELECT value FROM json_each(?1))
-                 ORDER BY e.sort_time DESC, e.id DESC
-                 LIMIT ?2",
+                 ORDER BY e.sort_time DESC, e.id DESC",
             )
             .map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map(params![names, q.limit as i64], |r| {
+            .query_map(params![names], |r| {
                 let cats: String = r.get(9)?;
                 let published = from_ts(r.get(10)?);
                 Ok(StoredEntry {
@@ -183,10 +201,21 @@ impl Store {
                     categories: serde_json::from_str(&cats).unwrap_or_default(),
                     published,
                     updated: from_ts(r.get(11)?).max(published),
+                    language: r.get(12)?,
                 })
             })
             .map_err(|e| self.err(e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+        let mut out = Vec::new();
+        for row in rows.take(scan_cap(q.limit)) {
+            let story = StoredStory::single(row.map_err(|e| self.err(e))?);
+            if (q.keep)(&story) {
+                out.push(story);
+                if out.len() >= q.limit {
+                    break;
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// A source's entries first seen since `since` (Unix seconds), as cleaned entries, for

@@ -18,14 +18,22 @@ use crate::model::{
 /// What the store needs to place entries into stories.
 ///
 /// Why a function for the fingerprint: it needs the cleaning stage's block splitter,
-/// which the store must not depend on, and it is computed only for entries that are
-/// new or changed, never for the unchanged bulk of a poll.
-#[derive(Debug)]
+/// which the store must not depend on. The store asks only for entries that are new or
+/// changed; a caller may answer from fingerprints it computed before taking the writer,
+/// so that the single writer does not do work that parallelises.
 pub struct DedupStep<'a> {
     /// The engine with the configured thresholds.
     pub engine: &'a Dedup,
     /// The fingerprint of a cleaned entry's title and text.
-    pub fingerprint: fn(&CleanEntry) -> Fingerprint,
+    pub fingerprint: &'a dyn Fn(&CleanEntry) -> Fingerprint,
+}
+
+impl std::fmt::Debug for DedupStep<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DedupStep")
+            .field("engine", self.engine)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The engine's read access, over the ingest transaction.
@@ -296,11 +304,21 @@ pub(super) fn refingerprint(
 }
 
 /// Which stories a published feed carries.
-#[derive(Debug, Clone)]
 pub struct StoryQuery<'a> {
     /// Source names: a story is in the feed when any of its members is from one of them.
     pub sources: &'a [String],
     pub limit: usize,
+    /// Which stories count towards `limit` (a feed's keyword, language and outlet filters).
+    pub keep: &'a dyn Fn(&StoredStory) -> bool,
+}
+
+impl std::fmt::Debug for StoryQuery<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoryQuery")
+            .field("sources", &self.sources)
+            .field("limit", &self.limit)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Store {
@@ -313,9 +331,9 @@ impl Store {
         }
         let names = serde_json::to_string(q.sources).expect("strings serialise");
         let wanted: HashSet<&str> = q.sources.iter().map(String::as_str).collect();
-        // Walk the sources' entries newest first until `limit` distinct stories are found:
-        // the cost follows the feed's size, not the store's.
-        let mut ids: Vec<i64> = Vec::new();
+        // Walk the sources' entries newest first until `limit` distinct stories pass the
+        // filter: the cost follows the feed's size, not the store's.
+        let mut out = Vec::new();
         {
             let mut stmt = self
                 .conn
@@ -329,20 +347,23 @@ impl Store {
                 .map_err(|e| self.err(e))?;
             let mut rows = stmt.query([&names]).map_err(|e| self.err(e))?;
             let mut seen = HashSet::new();
+            let cap = super::entries::scan_cap(q.limit);
             while let Some(r) = rows.next().map_err(|e| self.err(e))? {
                 let id: i64 = r.get(0).map_err(|e| self.err(e))?;
-                if seen.insert(id) {
-                    ids.push(id);
-                    if ids.len() >= q.limit {
+                if !seen.insert(id) {
+                    continue;
+                }
+                if let Some(s) = self.story(id, &wanted)?
+                    && (q.keep)(&s)
+                {
+                    out.push(s);
+                    if out.len() >= q.limit {
                         break;
                     }
                 }
-            }
-        }
-        let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            if let Some(s) = self.story(id, &wanted)? {
-                out.push(s);
+                if seen.len() >= cap {
+                    break;
+                }
             }
         }
         out.sort_by(|a, b| {
@@ -373,7 +394,7 @@ impl Store {
             .prepare_cached(
                 "SELECT e.id, s.name, s.feed_title, s.url, e.url, e.title, e.author,
                         e.summary, e.content, e.categories, e.guid,
-                        length(coalesce(e.content, e.summary, ''))
+                        length(coalesce(e.content, e.summary, '')), s.feed_language
                  FROM entries e JOIN sources s ON s.id = e.source_id
                  WHERE e.story_id = ?1 ORDER BY e.id",
             )
@@ -398,6 +419,7 @@ impl Store {
                         categories: serde_json::from_str(&cats).unwrap_or_default(),
                         published: from_ts(published),
                         updated: from_ts(updated.max(published)),
+                        language: r.get(12)?,
                     },
                 ))
             })
@@ -533,7 +555,11 @@ impl Store {
                 del.execute(params![k, at, story]).map_err(err)?;
             }
             let mut clear = tx
-                .prepare_cached("UPDATE entries SET fingerprint = NULL WHERE id = ?1")
+                // The text hash is only looked up inside the window too: clearing it keeps
+                // its index the size of the window, like the anchors.
+                .prepare_cached(
+                    "UPDATE entries SET fingerprint = NULL, text_hash = NULL WHERE id = ?1",
+                )
                 .map_err(err)?;
             for (id, ..) in &rows {
                 clear.execute([id]).map_err(err)?;

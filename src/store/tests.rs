@@ -30,7 +30,7 @@ fn ingest(store: &mut Store, source: &str, entries: &[CleanEntry]) -> crate::mod
         pages: &[],
         dedup: &DedupStep {
             engine: &crate::dedup::Dedup::new(Default::default()),
-            fingerprint: crate::ingest::fingerprint_of,
+            fingerprint: &crate::ingest::fingerprint_of,
         },
     };
     store
@@ -53,7 +53,7 @@ fn record(store: &mut Store, state: &SourceState, outcome: &str) {
         pages: &[],
         dedup: &DedupStep {
             engine: &crate::dedup::Dedup::new(Default::default()),
-            fingerprint: crate::ingest::fingerprint_of,
+            fingerprint: &crate::ingest::fingerprint_of,
         },
     };
     store
@@ -115,10 +115,11 @@ fn reingesting_unchanged_entries_writes_nothing_and_changes_update_in_place() {
         .entries(&EntryQuery {
             sources: &["s".into()],
             limit: 10,
+            keep: &|_| true,
         })
         .unwrap();
-    let a = list.iter().find(|e| e.title == "A, revised").unwrap();
-    assert_eq!(a.public_id, entries::public_id_for_test("s", "a"));
+    let a = list.iter().find(|s| s.entry.title == "A, revised").unwrap();
+    assert_eq!(a.entry.public_id, entries::public_id_for_test("s", "a"));
 }
 
 #[test]
@@ -180,9 +181,10 @@ fn feeds_list_newest_first_within_their_sources() {
         .entries(&EntryQuery {
             sources: &["s".into()],
             limit: 10,
+            keep: &|_| true,
         })
         .unwrap();
-    let titles: Vec<_> = list.iter().map(|e| e.title.as_str()).collect();
+    let titles: Vec<_> = list.iter().map(|s| s.entry.title.as_str()).collect();
     assert_eq!(titles, ["New", "Old"]);
 }
 
@@ -234,6 +236,7 @@ fn copies_from_two_outlets_become_one_story_with_both_members() {
         .stories(&StoryQuery {
             sources: &both,
             limit: 10,
+            keep: &|_| true,
         })
         .unwrap();
     assert_eq!(stories.len(), 1);
@@ -252,6 +255,7 @@ fn copies_from_two_outlets_become_one_story_with_both_members() {
         .stories(&StoryQuery {
             sources: &paper,
             limit: 10,
+            keep: &|_| true,
         })
         .unwrap();
     assert_eq!(only[0].entry.source_name, "paper");
@@ -281,6 +285,7 @@ fn a_substantive_edit_in_place_is_a_revision_and_a_mere_copy_is_not() {
         .stories(&StoryQuery {
             sources: &all,
             limit: 10,
+            keep: &|_| true,
         })
         .unwrap()[0];
     assert_eq!(s.revisions, 2);

@@ -1,0 +1,110 @@
+//! RSS 2.0 rendering of a published feed, for readers that take nothing else.
+//!
+//! Written with the `rss` crate. What the RSS Advisory Board's profile and the W3C validator
+//! expect is followed: `atom:link rel="self"` equal to the served URL, RFC 822 dates, a guid
+//! that says it is not a permalink (ours are `urn:uuid:` ids, links change), authors as
+//! `dc:creator` (RSS `author` must be an e-mail address), absolute http(s) URLs only.
+
+use std::collections::BTreeMap;
+
+use atom_syndication::Link;
+use chrono::{DateTime, Utc};
+use rss::extension::atom::AtomExtension;
+use rss::extension::dublincore::DublinCoreExtension;
+use rss::{Category, Channel, Guid, Item, Source};
+use url::Url;
+
+use super::atom::{distinct_updated, feed_url, is_web_url, xml_safe};
+use super::{FeedInfo, Format};
+use crate::model::{StoredEntry, StoredStory};
+
+/// Renders one feed as RSS 2.0: one item per story, newest first. Deterministic, like
+/// [`super::atom::render_atom`], so an unchanged feed keeps its ETag.
+pub fn render_rss(feed: &FeedInfo<'_>, base: &Url, stories: &[StoredStory]) -> String {
+    let self_url = feed_url(base, feed.name, Format::Rss.ext());
+    let updated = stories
+        .iter()
+        .map(|s| s.entry.updated)
+        .max()
+        .unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
+    let mut links = vec![Link {
+        href: self_url,
+        rel: "self".into(),
+        mime_type: Some("application/rss+xml".into()),
+        ..Default::default()
+    }];
+    if let Some(hub) = feed.hub {
+        links.push(Link {
+            href: hub.to_string(),
+            rel: "hub".into(),
+            ..Default::default()
+        });
+    }
+    let channel = Channel {
+        title: xml_safe(feed.title),
+        link: base.to_string(),
+        description: xml_safe(&feed.description()),
+        language: feed.language.clone(),
+        last_build_date: Some(updated.to_rfc2822()),
+        generator: Some(format!("wirefeed {}", env!("CARGO_PKG_VERSION"))),
+        docs: Some("https://www.rssboard.org/rss-specification".into()),
+        ttl: feed.ttl_minutes.map(|m| m.to_string()),
+        atom_ext: Some(AtomExtension { links }),
+        items: distinct_updated(stories)
+            .iter()
+            .zip(stories)
+            .map(|(e, s)| item(e, s))
+            .collect(),
+        namespaces: BTreeMap::new(),
+        ..Default::default()
+    };
+    let out = channel
+        .write_to(Vec::new())
+        .expect("writing to a Vec cannot fail");
+    let body = String::from_utf8(out).expect("rss writer emits UTF-8");
+    format!("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n{body}")
+}
+
+fn item(e: &StoredEntry, story: &StoredStory) -> Item {
+    let body = e.content.as_deref().or(e.summary.as_deref());
+    let related: Vec<Link> = super::atom::related_urls(e, story)
+        .into_iter()
+        .map(|href| Link {
+            href: href.to_string(),
+            rel: "related".into(),
+            mime_type: Some("text/html".into()),
+            ..Default::default()
+        })
+        .collect();
+    Item {
+        title: Some(xml_safe(&e.title)),
+        link: e.link.clone().filter(|l| is_web_url(l)),
+        // An item needs text; a headline-only entry repeats its title.
+        description: Some(xml_safe(body.unwrap_or(&e.title))),
+        categories: e
+            .categories
+            .iter()
+            .map(|c| Category {
+                name: xml_safe(c),
+                domain: None,
+            })
+            .collect(),
+        guid: Some(Guid {
+            value: e.public_id.clone(),
+            permalink: false,
+        }),
+        pub_date: Some(e.published.to_rfc2822()),
+        source: is_web_url(&e.source_url).then(|| Source {
+            url: e.source_url.clone(),
+            title: Some(xml_safe(
+                e.source_title.as_deref().unwrap_or(&e.source_name),
+            )),
+        }),
+        dublin_core_ext: e.author.as_ref().map(|a| DublinCoreExtension {
+            creators: vec![xml_safe(a)],
+            ..Default::default()
+        }),
+        atom_ext: (!related.is_empty()).then_some(AtomExtension { links: related }),
+        ..Default::default()
+    }
+}
