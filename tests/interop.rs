@@ -1,5 +1,6 @@
-//! Real feed readers subscribe to the running daemon over loopback: Python feedparser (must
-//! report no bozo) and newsboat (must store every entry with its title and link).
+//! Real feed readers subscribe to the running daemon over loopback, in every format (Atom,
+//! RSS 2.0, JSON Feed): Python feedparser (must report no bozo) and newsboat (must store
+//! every entry with its title and link).
 //! `.ci/run` installs both; a missing reader fails the test rather than skipping it.
 
 mod common;
@@ -36,6 +37,24 @@ async fn served_entries(url: &str) -> BTreeSet<(String, String)> {
                 e.links.first().map(|l| l.href.clone()).unwrap_or_default(),
             )
         })
+        .collect()
+}
+
+/// (id, title) of every entry, read back with feed-rs: the same story has one id everywhere.
+async fn served_ids(url: &str) -> BTreeSet<(String, String)> {
+    let body = common::client()
+        .get(url)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    feed_rs::parser::parse(&body[..])
+        .unwrap()
+        .entries
+        .iter()
+        .map(|e| (e.id.clone(), e.title.as_ref().unwrap().content.clone()))
         .collect()
 }
 
@@ -77,7 +96,81 @@ async fn feedparser_and_newsboat_read_every_entry() {
         daemon.log()
     );
 
-    // feedparser
+    // Every format carries the same entries under the same ids, read back by feed-rs,
+    // feedparser, newsboat and feed-extractor.
+    let atom_ids = served_ids(&feed_url).await;
+    assert_eq!(atom_ids.len(), expected_count);
+    for (ext, version) in [("atom", "atom10"), ("rss", "rss20"), ("json", "json11")] {
+        let url = format!("{}/feeds/all.{ext}", daemon.base);
+        assert_eq!(served_entries(&url).await, entries, "feed-rs read {ext}");
+        assert_eq!(served_ids(&url).await, atom_ids, "ids in {ext}");
+        if ext != "json" {
+            let (v, fp) = feedparser_entries(&url);
+            assert_eq!(v, version, "feedparser's idea of {url}");
+            assert_eq!(fp, entries, "feedparser saw different entries in {ext}");
+        }
+        // newsboat 2.21 (Debian's) predates JSON Feed support.
+        if ext != "json" {
+            let nb = newsboat_entries(dir.path(), &url, ext);
+            assert_eq!(
+                nb.len(),
+                expected_count,
+                "newsboat stored {} {ext} entries",
+                nb.len()
+            );
+            assert_eq!(
+                norm(&nb),
+                norm(&entries),
+                "newsboat saw different entries in {ext}"
+            );
+        }
+        let js = extractor_entries(&url);
+        assert_eq!(
+            norm(&js),
+            norm(&entries),
+            "feed-extractor saw different entries in {ext}"
+        );
+    }
+}
+
+/// (title, link) of every entry as the JavaScript @extractus/feed-extractor reads the feed
+/// (installed by scripts/test into target/js).
+fn extractor_entries(url: &str) -> BTreeSet<(String, String)> {
+    let modules = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/js/node_modules");
+    let script = r#"
+const { extract } = require("@extractus/feed-extractor");
+extract(process.argv[1], { normalization: true, descriptionMaxLen: 0 })
+  .then(d => console.log(JSON.stringify(d.entries.map(e => [e.title || "", e.link || ""]))))
+  .catch(e => { console.error(String(e)); process.exit(1); });
+"#;
+    let out = Command::new("node")
+        .env("NODE_PATH", &modules)
+        .args(["-e", script, url])
+        .output()
+        .expect("node must be installed (scripts/test installs it)");
+    assert!(
+        out.status.success(),
+        "feed-extractor failed on {url} (run scripts/test, which installs it): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Vec<(String, String)> = serde_json::from_slice(&out.stdout).unwrap();
+    v.into_iter().collect()
+}
+
+/// newsboat shows titles as text; compare with whitespace normalised.
+fn norm(s: &BTreeSet<(String, String)>) -> BTreeSet<(String, String)> {
+    s.iter()
+        .map(|(t, l)| {
+            (
+                t.split_whitespace().collect::<Vec<_>>().join(" "),
+                l.clone(),
+            )
+        })
+        .collect()
+}
+
+/// (version, entries) as Python feedparser reads the feed; it must not report bozo.
+fn feedparser_entries(url: &str) -> (String, BTreeSet<(String, String)>) {
     let script = r#"
 import json, sys, feedparser
 d = feedparser.parse(sys.argv[1])
@@ -86,7 +179,7 @@ print(json.dumps({"bozo": int(d.bozo), "error": str(d.get("bozo_exception", ""))
                   "entries": [[e.get("title", ""), e.get("link", "")] for e in d.entries]}))
 "#;
     let out = Command::new("python3")
-        .args(["-c", script, &feed_url])
+        .args(["-c", script, url])
         .output()
         .expect("python3 must be installed (scripts/test installs feedparser)");
     assert!(
@@ -95,9 +188,8 @@ print(json.dumps({"bozo": int(d.bozo), "error": str(d.get("bozo_exception", ""))
         String::from_utf8_lossy(&out.stderr)
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["bozo"], 0, "feedparser bozo: {}", v["error"]);
-    assert_eq!(v["version"], "atom10");
-    let fp: BTreeSet<(String, String)> = v["entries"]
+    assert_eq!(v["bozo"], 0, "feedparser bozo on {url}: {}", v["error"]);
+    let entries = v["entries"]
         .as_array()
         .unwrap()
         .iter()
@@ -108,16 +200,21 @@ print(json.dumps({"bozo": int(d.bozo), "error": str(d.get("bozo_exception", ""))
             )
         })
         .collect();
-    assert_eq!(fp, entries, "feedparser saw different entries");
+    (
+        v["version"].as_str().unwrap_or_default().to_string(),
+        entries,
+    )
+}
 
-    // newsboat
-    let home = dir.path().join("home");
+/// (title, link) of every item newsboat stores after one reload of the feed.
+fn newsboat_entries(dir: &std::path::Path, url: &str, tag: &str) -> BTreeSet<(String, String)> {
+    let home = dir.join(format!("home-{tag}"));
     std::fs::create_dir_all(&home).unwrap();
-    let urls = dir.path().join("urls");
-    std::fs::write(&urls, format!("{feed_url}\n")).unwrap();
-    let nb_config = dir.path().join("newsboat.conf");
+    let urls = dir.join(format!("urls-{tag}"));
+    std::fs::write(&urls, format!("{url}\n")).unwrap();
+    let nb_config = dir.join("newsboat.conf");
     std::fs::write(&nb_config, "").unwrap();
-    let cache = dir.path().join("newsboat-cache.db");
+    let cache = dir.join(format!("newsboat-cache-{tag}.db"));
     let out = Command::new("newsboat")
         .env("HOME", &home)
         .arg("-u")
@@ -131,7 +228,7 @@ print(json.dumps({"bozo": int(d.bozo), "error": str(d.get("bozo_exception", ""))
         .expect("newsboat must be installed (scripts/test installs it)");
     assert!(
         out.status.success(),
-        "newsboat failed: {}{}",
+        "newsboat failed on {url}: {}{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
@@ -139,27 +236,8 @@ print(json.dumps({"bozo": int(d.bozo), "error": str(d.get("bozo_exception", ""))
     let mut stmt = conn
         .prepare("SELECT title, url FROM rss_item WHERE feedurl = ?1")
         .unwrap();
-    let nb: BTreeSet<(String, String)> = stmt
-        .query_map([&feed_url], |r| Ok((r.get(0)?, r.get(1)?)))
+    stmt.query_map([url], |r| Ok((r.get(0)?, r.get(1)?)))
         .unwrap()
         .map(Result::unwrap)
-        .collect();
-    assert_eq!(
-        nb.len(),
-        expected_count,
-        "newsboat stored {} entries",
-        nb.len()
-    );
-    // newsboat shows titles as text; compare with whitespace normalised.
-    let norm = |s: &BTreeSet<(String, String)>| -> BTreeSet<(String, String)> {
-        s.iter()
-            .map(|(t, l)| {
-                (
-                    t.split_whitespace().collect::<Vec<_>>().join(" "),
-                    l.clone(),
-                )
-            })
-            .collect()
-    };
-    assert_eq!(norm(&nb), norm(&entries), "newsboat saw different entries");
+        .collect()
 }

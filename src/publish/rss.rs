@@ -62,7 +62,12 @@ pub fn render_rss(feed: &FeedInfo<'_>, base: &Url, stories: &[StoredStory]) -> S
         .write_to(Vec::new())
         .expect("writing to a Vec cannot fail");
     let body = String::from_utf8(out).expect("rss writer emits UTF-8");
-    format!("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n{body}")
+    // The writer's declaration names no encoding on some versions; say it, for strict readers.
+    match body.strip_prefix("<?xml version=\"1.0\"?>") {
+        Some(rest) => format!("<?xml version=\"1.0\" encoding=\"utf-8\"?>{rest}"),
+        None if body.starts_with("<?xml") => body,
+        None => format!("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n{body}"),
+    }
 }
 
 fn item(e: &StoredEntry, story: &StoredStory) -> Item {
