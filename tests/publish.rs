@@ -54,7 +54,7 @@ async fn get(url: &str, headers: &[(header::HeaderName, &str)]) -> (u16, HeaderM
     (status, h, resp.bytes().await.unwrap().to_vec())
 }
 
-fn hv<'a>(h: &'a HeaderMap, k: header::HeaderName) -> &'a str {
+fn hv(h: &HeaderMap, k: header::HeaderName) -> &str {
     h.get(&k)
         .unwrap_or_else(|| panic!("no {k} header"))
         .to_str()
