@@ -42,6 +42,9 @@ pub async fn run(config_path: PathBuf) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", config.server.listen))?;
     let local = listener.local_addr()?;
+    let _pid_file = crate::pidfile::PidFile::create(&config.storage.database)
+        .map_err(|e| tracing::warn!(error = %e, "cannot write the pid file; `opml import` will not reload this daemon"))
+        .ok();
     tracing::info!(listen = %local, base_url = %config.server.base_url, sources = config.sources.len(), feeds = config.feeds.len(), "wirefeed started");
 
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);

@@ -46,8 +46,13 @@ enum Command {
         /// The feed's name from a [[feeds]] table.
         feed: String,
         /// Output format.
-        #[arg(long, default_value = "atom", value_parser = ["atom"])]
+        #[arg(long, default_value = "atom", value_parser = ["atom", "rss", "json"])]
         format: String,
+    },
+    /// Move subscriptions in and out: OPML, the format every feed reader imports and exports.
+    Opml {
+        #[command(subcommand)]
+        action: OpmlAction,
     },
     /// List the stories and the entries merged into each (every outlet that ran it),
     /// newest first.
@@ -81,6 +86,19 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum OpmlAction {
+    /// Print the configured sources as OPML 2.0.
+    Export,
+    /// Add the subscriptions of an OPML file (a reader's export) to the config as
+    /// [[sources]], keeping the file's comments and layout; URLs already configured are
+    /// skipped. Then reloads the running daemon, if there is one.
+    Import {
+        /// The OPML file, or - for standard input.
+        file: String,
+    },
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging();
@@ -109,7 +127,16 @@ fn main() -> ExitCode {
             .block_on(wirefeed::daemon::run(path))
             .map(|_| ExitCode::SUCCESS),
         Command::Fetch { sources } => fetch(config, sources),
-        Command::Render { feed, format: _ } => render(config, &feed),
+        Command::Render { feed, format } => render(config, &feed, &format),
+        Command::Opml {
+            action: OpmlAction::Export,
+        } => {
+            print!("{}", wirefeed::opml::export(&config));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Opml {
+            action: OpmlAction::Import { file },
+        } => opml_import(&config, &path, &file),
         Command::Extract { .. } => unreachable!("handled before loading the config"),
         Command::Boilerplate { source, all } => boilerplate(config, source.as_deref(), all),
         Command::Stories { json } => stories(config, json),
@@ -202,7 +229,73 @@ fn fetch(config: Config, names: Vec<String>) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn render(config: Config, feed: &str) -> anyhow::Result<ExitCode> {
+fn opml_import(config: &Config, path: &std::path::Path, file: &str) -> anyhow::Result<ExitCode> {
+    use anyhow::Context;
+    use std::io::Read;
+    let mut text = String::new();
+    if file == "-" {
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .context("reading standard input")?;
+    } else {
+        text = std::fs::read_to_string(file).with_context(|| format!("reading {file}"))?;
+    }
+    let subs = match wirefeed::opml::parse(&text) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("wirefeed: {file}: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let current =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let (edited, report) = match wirefeed::config::edit::add_sources(&current, path, config, &subs)
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("wirefeed: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    for (url, why) in &report.skipped {
+        println!("skipped {url}: {why}");
+    }
+    if report.added.is_empty() {
+        println!("no new sources; {} left unchanged", path.display());
+        return Ok(ExitCode::SUCCESS);
+    }
+    // Atomically: a reader (the daemon reloading) sees the old file or the new, never half.
+    // The real file behind a symlink is replaced, with its permissions kept.
+    let real =
+        std::fs::canonicalize(path).with_context(|| format!("resolving {}", path.display()))?;
+    let tmp = real.with_extension("toml.opml-import");
+    std::fs::write(&tmp, &edited).with_context(|| format!("writing {}", tmp.display()))?;
+    if let Ok(meta) = std::fs::metadata(&real) {
+        std::fs::set_permissions(&tmp, meta.permissions())
+            .with_context(|| format!("setting permissions of {}", tmp.display()))?;
+    }
+    std::fs::rename(&tmp, &real).with_context(|| format!("replacing {}", real.display()))?;
+    for (name, url) in &report.added {
+        println!("added {name}: {url}");
+    }
+    println!(
+        "{} source(s) added to {}",
+        report.added.len(),
+        path.display()
+    );
+    match wirefeed::pidfile::running_daemon(&config.storage.database) {
+        Some(pid) => {
+            wirefeed::pidfile::signal_reload(pid)?;
+            println!("asked the running daemon (pid {pid}) to reload");
+        }
+        None => {
+            println!("no daemon running on this database; the sources are used from its next start")
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn render(config: Config, feed: &str, format: &str) -> anyhow::Result<ExitCode> {
     if config.feed(feed).is_none() {
         eprintln!(
             "wirefeed: no feed named {feed:?} in the config (known: {})",
@@ -218,7 +311,8 @@ fn render(config: Config, feed: &str) -> anyhow::Result<ExitCode> {
     // Opening the writer applies migrations, so render works on a fresh database too.
     drop(Store::open(&config.storage.database)?);
     let publisher = Publisher::new(Arc::new(config));
-    let rendered = publisher.atom(feed)?.expect("feed exists");
+    let format = wirefeed::publish::Format::from_ext(format).expect("clap checked the format");
+    let rendered = publisher.render(feed, format)?.expect("feed exists");
     use std::io::Write;
     std::io::stdout().write_all(&rendered.body)?;
     println!();

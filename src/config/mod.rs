@@ -7,6 +7,7 @@
 //! are returned together, so a user fixes a file in one round.
 
 mod diagnostics;
+pub mod edit;
 mod raw;
 
 use std::collections::HashSet;

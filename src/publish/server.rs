@@ -17,6 +17,7 @@ pub fn router(publisher: Arc<Publisher>) -> Router {
         .route("/", get(status_page))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/feeds/{file}", get(feed))
+        .route("/opml", get(opml))
         .with_state(publisher)
 }
 
@@ -48,6 +49,22 @@ async fn feed(
             (StatusCode::INTERNAL_SERVER_ERROR, "feed unavailable\n").into_response()
         }
     }
+}
+
+/// The sources as OPML, for moving subscriptions to a reader or another wirefeed.
+async fn opml(State(p): State<Arc<Publisher>>) -> Response {
+    let body = crate::opml::export(&p.config());
+    (
+        [
+            (header::CONTENT_TYPE, "text/x-opml; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "inline; filename=\"wirefeed.opml\"",
+            ),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 /// A content coding the client accepts, best first by its q-values; on a tie brotli (the
