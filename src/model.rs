@@ -236,6 +236,23 @@ pub struct SourceState {
     pub next_run_at: Option<DateTime<Utc>>,
 }
 
+/// One source as the status page shows it: configured name and address, what its last
+/// fetch did, when it runs next, how many entries it has given.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SourceOverview {
+    pub name: String,
+    pub url: String,
+    pub feed_title: Option<String>,
+    /// The site the feed belongs to.
+    pub feed_link: Option<String>,
+    pub last_fetch_at: Option<DateTime<Utc>>,
+    pub last_outcome: Option<String>,
+    pub last_error: Option<String>,
+    pub next_run_at: Option<DateTime<Utc>>,
+    pub consecutive_errors: u32,
+    pub entries: u64,
+}
+
 /// What is known about one block of one source.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BlockStats {

@@ -120,7 +120,7 @@ async fn every_format_is_served_with_validators_compression_and_conditional_get(
             format!("{media}; charset=utf-8")
         );
         assert!(h.get(header::CONTENT_ENCODING).is_none());
-        assert_eq!(hv(&h, header::VARY), "Accept-Encoding");
+        assert_eq!(hv(&h, header::VARY), "Accept, Accept-Encoding");
         let max_age: u64 = hv(&h, header::CACHE_CONTROL)
             .strip_prefix("public, max-age=")
             .expect("public, max-age=N")

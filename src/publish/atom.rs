@@ -80,12 +80,14 @@ pub fn render_atom(feed: &FeedInfo<'_>, base: &Url, stories: &[StoredStory]) -> 
             },
         )
         .expect("writing to a Vec cannot fail");
-    let mut s = String::from_utf8(out).expect("atom writer emits UTF-8");
+    let s = String::from_utf8(out).expect("atom writer emits UTF-8");
     // The declaration atom_syndication writes names no encoding; say it, for strict readers.
-    if let Some(rest) = s.strip_prefix("<?xml version=\"1.0\"?>") {
-        s = format!("<?xml version=\"1.0\" encoding=\"utf-8\"?>{rest}");
-    }
-    s
+    let rest = s.strip_prefix("<?xml version=\"1.0\"?>").unwrap_or(&s);
+    format!(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n{}\n{}",
+        super::stylesheet_pi(base),
+        rest.trim_start()
+    )
 }
 
 /// One story's entry: the representative version's text and links, `rel="related"` links

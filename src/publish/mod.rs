@@ -10,6 +10,7 @@ pub mod filter;
 pub mod json;
 pub mod rss;
 pub mod server;
+pub mod status;
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -24,6 +25,18 @@ use url::Url;
 use crate::config::{Config, FeedConfig};
 use crate::model::StoredStory;
 use crate::store::{EntryQuery, Store, StoreError, StoryQuery};
+
+/// The XSLT stylesheet served at `/feed.xsl` (see [`stylesheet_pi`]).
+pub const FEED_XSL: &str = include_str!("feed.xsl");
+
+/// The processing instruction that makes a browser show an Atom or RSS feed through
+/// `/feed.xsl` as a page; feed readers ignore it. Goes right after the XML declaration.
+pub fn stylesheet_pi(base: &Url) -> String {
+    format!(
+        "<?xml-stylesheet type=\"text/xsl\" href=\"{}feed.xsl\"?>",
+        crate::clean::escape_html(base.as_str())
+    )
+}
 
 /// The formats every feed is published in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -199,12 +212,24 @@ impl Rendered {
     }
 }
 
+/// The status page as last rendered, and when.
+struct StatusPage {
+    html: Arc<String>,
+    generation: u64,
+    made: std::time::Instant,
+}
+
+/// How long a rendered status page is reused when nothing was ingested: its fetch times
+/// move even when no entry does, but not so fast that every request must read the store.
+const STATUS_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Renders and caches the configured feeds.
 pub struct Publisher {
     db_path: PathBuf,
     config: RwLock<Arc<Config>>,
     generation: AtomicU64,
     cache: Mutex<HashMap<(String, Format), Arc<Rendered>>>,
+    status: Mutex<Option<StatusPage>>,
     /// One reader connection, reused; WAL lets it read while the writer writes.
     reader: Mutex<Option<Store>>,
 }
@@ -217,6 +242,7 @@ impl Publisher {
             config: RwLock::new(config),
             generation: AtomicU64::new(1),
             cache: Mutex::new(HashMap::new()),
+            status: Mutex::new(None),
             reader: Mutex::new(None),
         }
     }
@@ -284,26 +310,91 @@ impl Publisher {
         Ok(Some(rendered))
     }
 
-    /// The stories a feed carries now, newest first, its filters applied.
-    pub fn stories(&self, feed: &FeedConfig) -> Result<Vec<StoredStory>, StoreError> {
-        let filter = filter::StoryFilter::of(feed);
-        let keep = |s: &StoredStory| filter.keeps(s);
+    /// The status page (`GET /`), re-rendered after an ingest or every few seconds.
+    /// Blocking: call from a blocking context.
+    pub fn status_page(&self) -> Result<Arc<String>, StoreError> {
+        let generation = self.generation.load(Ordering::SeqCst);
+        if let Some(p) = self.status.lock().expect("status lock").as_ref()
+            && p.generation == generation
+            && p.made.elapsed() < STATUS_TTL
+        {
+            return Ok(p.html.clone());
+        }
+        let config = self.config();
+        let (rows, stories) = self.with_reader(|store| {
+            let rows = store.source_overview()?;
+            let names: Vec<String> = config.sources.iter().map(|s| s.name.clone()).collect();
+            let stories = store.stories(&StoryQuery {
+                sources: &names,
+                limit: 20,
+                keep: &|_| true,
+            })?;
+            Ok((rows, stories))
+        })?;
+        // Configured sources in config order; one not stored yet shows as never fetched.
+        let sources: Vec<crate::model::SourceOverview> = config
+            .sources
+            .iter()
+            .map(|s| {
+                rows.iter()
+                    .find(|r| r.name == s.name)
+                    .cloned()
+                    .unwrap_or_else(|| crate::model::SourceOverview {
+                        name: s.name.clone(),
+                        url: s.url.to_string(),
+                        ..Default::default()
+                    })
+            })
+            .collect();
+        let html = Arc::new(status::render_status(
+            &config,
+            &sources,
+            &stories,
+            Utc::now(),
+        ));
+        *self.status.lock().expect("status lock") = Some(StatusPage {
+            html: html.clone(),
+            generation,
+            made: std::time::Instant::now(),
+        });
+        Ok(html)
+    }
+
+    /// Runs `f` on the shared reader connection, opening it on first use.
+    fn with_reader<T>(
+        &self,
+        f: impl FnOnce(&Store) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         let mut reader = self.reader.lock().expect("reader lock");
         if reader.is_none() {
             *reader = Some(Store::open_reader(&self.db_path)?);
         }
-        let store = reader.as_ref().expect("just opened");
+        f(reader.as_ref().expect("just opened"))
+    }
+
+    /// The stories a feed carries now, newest first, its filters applied.
+    pub fn stories(&self, feed: &FeedConfig) -> Result<Vec<StoredStory>, StoreError> {
+        let filter = filter::StoryFilter::of(feed);
+        let keep = |s: &StoredStory| filter.keeps(s);
+        self.with_reader(|store| Self::query(store, feed, &keep))
+    }
+
+    fn query(
+        store: &Store,
+        feed: &FeedConfig,
+        keep: &dyn Fn(&StoredStory) -> bool,
+    ) -> Result<Vec<StoredStory>, StoreError> {
         if feed.dedup {
             store.stories(&StoryQuery {
                 sources: &feed.sources,
                 limit: feed.limit,
-                keep: &keep,
+                keep,
             })
         } else {
             store.entries(&EntryQuery {
                 sources: &feed.sources,
                 limit: feed.limit,
-                keep: &keep,
+                keep,
             })
         }
     }

@@ -62,12 +62,16 @@ pub fn render_rss(feed: &FeedInfo<'_>, base: &Url, stories: &[StoredStory]) -> S
         .write_to(Vec::new())
         .expect("writing to a Vec cannot fail");
     let body = String::from_utf8(out).expect("rss writer emits UTF-8");
-    // The writer's declaration names no encoding on some versions; say it, for strict readers.
-    match body.strip_prefix("<?xml version=\"1.0\"?>") {
-        Some(rest) => format!("<?xml version=\"1.0\" encoding=\"utf-8\"?>{rest}"),
-        None if body.starts_with("<?xml") => body,
-        None => format!("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n{body}"),
-    }
+    // Our own declaration (naming the encoding, for strict readers), then the stylesheet.
+    let rest = match body.strip_prefix("<?xml") {
+        Some(decl) => decl.split_once("?>").map_or("", |(_, r)| r),
+        None => &body,
+    };
+    format!(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n{}\n{}",
+        super::stylesheet_pi(base),
+        rest.trim_start()
+    )
 }
 
 fn item(e: &StoredEntry, story: &StoredStory) -> Item {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::{DateTime, Utc};
 
@@ -18,6 +18,7 @@ pub fn router(publisher: Arc<Publisher>) -> Router {
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/feeds/{file}", get(feed))
         .route("/opml", get(opml))
+        .route("/feed.xsl", get(feed_xsl))
         .with_state(publisher)
 }
 
@@ -114,6 +115,26 @@ fn negotiate(headers: &HeaderMap) -> Coding {
     }
 }
 
+/// Whether the request is a browser navigation: its Accept names `text/html` (q > 0).
+fn wants_page(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|part| {
+            let mut it = part.split(';');
+            it.next()
+                .is_some_and(|t| t.trim().eq_ignore_ascii_case("text/html"))
+                && !it.any(|p| {
+                    p.trim()
+                        .strip_prefix("q=")
+                        .and_then(|q| q.trim().parse::<f32>().ok())
+                        == Some(0.0)
+                })
+        })
+}
+
 /// The ETag of one coding of a rendering: the same hash, marked, so that each stored copy
 /// has its own strong validator.
 fn etag_for(r: &Rendered, coding: Coding) -> String {
@@ -170,14 +191,22 @@ fn respond(r: &Rendered, headers: &HeaderMap) -> Response {
         header::CACHE_CONTROL,
         HeaderValue::from_str(&format!("public, max-age={}", r.max_age)).expect("ascii"),
     );
-    h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    h.insert(
+        header::VARY,
+        HeaderValue::from_static("Accept, Accept-Encoding"),
+    );
     if not_modified(r, headers) {
         return (StatusCode::NOT_MODIFIED, h).into_response();
     }
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(r.content_type),
-    );
+    // A browser opening an Atom or RSS feed shows feed media types as raw text; as generic
+    // XML it applies the feed's stylesheet and the reader sees a page. Feed readers and
+    // validators do not ask for HTML and get the feed's own media type.
+    let content_type = if wants_page(headers) && r.content_type.contains("+xml") {
+        "application/xml; charset=utf-8"
+    } else {
+        r.content_type
+    };
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     let body = match coding {
         Coding::Br => {
             h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("br"));
@@ -192,29 +221,38 @@ fn respond(r: &Rendered, headers: &HeaderMap) -> Response {
     (StatusCode::OK, h, body).into_response()
 }
 
-async fn status_page(State(p): State<Arc<Publisher>>) -> Html<String> {
-    let cfg = p.config();
-    let esc = crate::clean::escape_html;
-    let mut links = String::new();
-    let mut items = String::new();
-    for f in &cfg.feeds {
-        let url = super::atom::feed_url(&cfg.server.base_url, &f.name, "atom");
-        links.push_str(&format!(
-            "<link rel=\"alternate\" type=\"application/atom+xml\" title=\"{}\" href=\"{}\">\n",
-            esc(&f.title),
-            esc(&url)
-        ));
-        items.push_str(&format!(
-            "<li><a href=\"{}\">{}</a> ({} sources)</li>\n",
-            esc(&url),
-            esc(&f.title),
-            f.sources.len()
-        ));
+async fn status_page(State(p): State<Arc<Publisher>>) -> Response {
+    match tokio::task::spawn_blocking(move || p.status_page()).await {
+        Ok(Ok(html)) => (
+            [
+                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                (header::CACHE_CONTROL, "no-cache"),
+            ],
+            html.as_str().to_owned(),
+        )
+            .into_response(),
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "cannot render the status page");
+            (StatusCode::INTERNAL_SERVER_ERROR, "status unavailable\n").into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "status task failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "status unavailable\n").into_response()
+        }
     }
-    Html(format!(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>wirefeed</title>\n{links}</head>\
-         <body><h1>wirefeed</h1><h2>Feeds</h2><ul>\n{items}</ul></body></html>\n"
-    ))
+}
+
+/// The stylesheet feeds name in `<?xml-stylesheet?>`, so that a feed opened in a browser
+/// reads as a page instead of raw XML.
+async fn feed_xsl() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/xsl; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        super::FEED_XSL,
+    )
+        .into_response()
 }
 
 #[cfg(test)]
@@ -259,6 +297,19 @@ mod tests {
             &r,
             &headers(header::IF_NONE_MATCH, "\"abcd-gz\"")
         ));
+    }
+
+    #[test]
+    fn browsers_are_told_the_feed_is_xml_and_readers_its_own_type() {
+        let accept = |v: &str| wants_page(&headers(header::ACCEPT, v));
+        assert!(accept(
+            "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+        ));
+        assert!(!accept(
+            "application/atom+xml, application/rss+xml;q=0.9, */*;q=0.1"
+        ));
+        assert!(!accept("text/html;q=0, application/atom+xml"));
+        assert!(!wants_page(&HeaderMap::new()));
     }
 
     #[test]

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
 use super::{Store, StoreError, from_ts, to_ts};
-use crate::model::SourceState;
+use crate::model::{SourceOverview, SourceState};
 
 /// One row of the fetch log: what one attempt did.
 #[derive(Debug, Clone, Default)]
@@ -74,6 +74,35 @@ impl Store {
         }
         tx.commit().map_err(err)?;
         Ok(changed)
+    }
+
+    /// Every stored source with its last fetch and entry count, by name (the status page).
+    pub fn source_overview(&self) -> Result<Vec<SourceOverview>, StoreError> {
+        self.conn
+            .prepare_cached(
+                "SELECT s.name, s.url, s.feed_title, s.feed_link, s.last_fetch_at, s.last_outcome,
+                        s.last_error, s.next_run_at, s.consecutive_errors,
+                        (SELECT count(*) FROM entries e WHERE e.source_id = s.id)
+                 FROM sources s ORDER BY s.name",
+            )
+            .and_then(|mut stmt| {
+                stmt.query_map([], |r| {
+                    Ok(SourceOverview {
+                        name: r.get(0)?,
+                        url: r.get(1)?,
+                        feed_title: r.get(2)?,
+                        feed_link: r.get(3)?,
+                        last_fetch_at: r.get::<_, Option<i64>>(4)?.map(from_ts),
+                        last_outcome: r.get(5)?,
+                        last_error: r.get(6)?,
+                        next_run_at: r.get::<_, Option<i64>>(7)?.map(from_ts),
+                        consecutive_errors: r.get(8)?,
+                        entries: r.get(9)?,
+                    })
+                })?
+                .collect()
+            })
+            .map_err(|e| self.err(e))
     }
 
     /// The stored fetch state of a source; `None` if it was never seen.
