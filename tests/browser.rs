@@ -172,7 +172,7 @@ async fn status_page_and_feeds_render_in_chromium() {
             "{ext}: {}",
             dom.html()
         );
-        assert_eq!(texts(&dom, "code#feed-url"), [url.clone()]);
+        assert_eq!(texts(&dom, "code#feed-url"), std::slice::from_ref(&url));
         let items = texts(&dom, "li.item h2 a");
         assert_eq!(items.len(), 4, "{ext}");
         assert!(items.contains(&"Story 2 & more".to_string()), "{items:?}");
