@@ -47,6 +47,10 @@ pub async fn run(config_path: PathBuf) -> anyhow::Result<()> {
         .ok();
     tracing::info!(listen = %local, base_url = %config.server.base_url, sources = config.sources.len(), feeds = config.feeds.len(), "wirefeed started");
 
+    // Archive pages, static files and WebSub pings after changes; one pass at start.
+    let after_changes = tokio::spawn(publisher.clone().run_after_changes(writer.clone()));
+    publisher.changed();
+
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
     let app = server::router(publisher.clone());
     let mut http = tokio::spawn(async move {
@@ -100,7 +104,7 @@ pub async fn run(config_path: PathBuf) -> anyhow::Result<()> {
                 }
                 log_report(&report);
                 if report.counts.changed() {
-                    publisher.invalidate();
+                    publisher.changed();
                 }
             }
             Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
@@ -125,6 +129,7 @@ pub async fn run(config_path: PathBuf) -> anyhow::Result<()> {
                         }
                         config = Arc::new(new_config);
                         publisher.set_config(config.clone());
+                        publisher.changed();
                         tracing::info!(sources = config.sources.len(), feeds = config.feeds.len(), "config reloaded");
                     }
                     Err(e) => tracing::error!(error = %e, "config reload failed; keeping the running config"),
@@ -146,6 +151,8 @@ pub async fn run(config_path: PathBuf) -> anyhow::Result<()> {
         tasks.abort_all();
     }
     let _ = tokio::time::timeout(Duration::from_secs(5), http).await;
+    after_changes.abort();
+    let _ = after_changes.await;
     drop(runner);
     persist_schedule(&writer, &next_runs).await;
     // Closing the last connection checkpoints the WAL into the main file.

@@ -33,8 +33,19 @@ pub struct Config {
     pub fetch: FetchConfig,
     pub clean: CleanConfig,
     pub dedup: DedupSettings,
+    pub publish: PublishConfig,
     pub sources: Vec<SourceConfig>,
     pub feeds: Vec<FeedConfig>,
+}
+
+/// Publishing beyond the HTTP server: static files and WebSub.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PublishConfig {
+    /// A folder that gets every feed file and archive page (written atomically when they
+    /// change), for serving by nginx or any web server.
+    pub dir: Option<PathBuf>,
+    /// A WebSub hub: feeds name it (`rel="hub"`) and it is pinged when a feed changes.
+    pub websub_hub: Option<Url>,
 }
 
 /// Where the HTTP server listens and how it names itself in published feeds.

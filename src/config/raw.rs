@@ -11,9 +11,9 @@ use url::Url;
 
 use super::diagnostics::{Diagnostic, Locator};
 use super::{
-    CleanConfig, Config, DedupSettings, FeedConfig, FetchConfig, ServerConfig, SourceConfig,
-    SourceRules, StorageConfig, check_patterns, check_selectors, check_unique, parse_cron,
-    parse_duration, parse_size, parse_source_url, strings,
+    CleanConfig, Config, DedupSettings, FeedConfig, FetchConfig, PublishConfig, ServerConfig,
+    SourceConfig, SourceRules, StorageConfig, check_patterns, check_selectors, check_unique,
+    parse_cron, parse_duration, parse_size, parse_source_url, strings,
 };
 use crate::schedule::CronSchedule;
 
@@ -25,6 +25,7 @@ pub(super) struct RawConfig {
     fetch: RawFetch,
     clean: RawClean,
     dedup: RawDedup,
+    publish: RawPublish,
     sources: Vec<RawSource>,
     feeds: Vec<RawFeed>,
 }
@@ -43,6 +44,13 @@ impl Default for RawServer {
             base_url: None,
         }
     }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RawPublish {
+    dir: Option<String>,
+    websub_hub: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -413,6 +421,31 @@ impl RawConfig {
             path: std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()),
             server: ServerConfig { listen, base_url },
             storage: StorageConfig { database },
+            publish: PublishConfig {
+                dir: self.publish.dir.as_ref().map(|d| {
+                    let d = base_dir.join(d);
+                    std::path::absolute(&d).unwrap_or(d)
+                }),
+                websub_hub: self.publish.websub_hub.as_ref().and_then(|h| {
+                    match Url::parse(h.get_ref()) {
+                        Ok(u) if matches!(u.scheme(), "http" | "https") && u.has_host() => Some(u),
+                        Ok(_) => {
+                            problems.push(loc.at(
+                                span_of(h),
+                                format!("websub_hub {:?} must be an http(s) URL", h.get_ref()),
+                            ));
+                            None
+                        }
+                        Err(e) => {
+                            problems.push(loc.at(
+                                span_of(h),
+                                format!("websub_hub {:?} is not a URL: {e}", h.get_ref()),
+                            ));
+                            None
+                        }
+                    }
+                }),
+            },
             fetch,
             clean,
             dedup,

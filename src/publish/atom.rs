@@ -20,10 +20,10 @@ pub fn feed_url(base: &Url, feed: &str, ext: &str) -> String {
 /// (the feed's `updated` is the newest story's), so an unchanged feed renders to the same
 /// bytes and keeps its ETag.
 pub fn render_atom(feed: &FeedInfo<'_>, base: &Url, stories: &[StoredStory]) -> String {
-    let self_url = feed_url(base, feed.name, Format::Atom.ext());
+    let self_url = feed.self_url(base, Format::Atom);
     let mut links = vec![
         Link {
-            href: self_url.clone(),
+            href: self_url,
             rel: "self".into(),
             mime_type: Some("application/atom+xml".into()),
             ..Default::default()
@@ -42,6 +42,15 @@ pub fn render_atom(feed: &FeedInfo<'_>, base: &Url, stories: &[StoredStory]) -> 
             ..Default::default()
         });
     }
+    for (rel, href) in feed.history_links(base, Format::Atom) {
+        links.push(Link {
+            href,
+            rel: rel.into(),
+            mime_type: Some("application/atom+xml".into()),
+            ..Default::default()
+        });
+    }
+    let (namespaces, extensions) = super::archive::atom_marker(feed.doc);
     let updated = stories
         .iter()
         .map(|s| s.entry.updated)
@@ -51,7 +60,10 @@ pub fn render_atom(feed: &FeedInfo<'_>, base: &Url, stories: &[StoredStory]) -> 
         title: Text::plain(xml_safe(feed.title)),
         subtitle: Some(Text::plain(xml_safe(&feed.description()))),
         lang: feed.language.clone(),
-        id: self_url,
+        // Every document of a feed (live or archive page) is the same feed: one id.
+        id: feed_url(base, feed.name, Format::Atom.ext()),
+        namespaces,
+        extensions,
         updated: updated.fixed_offset(),
         authors: vec![Person {
             name: "wirefeed".into(),

@@ -18,6 +18,8 @@ struct JsonFeed<'a> {
     title: &'a str,
     home_page_url: String,
     feed_url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_url: Option<String>,
     description: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     language: Option<&'a str>,
@@ -90,6 +92,12 @@ pub fn render_json(feed: &FeedInfo<'_>, base: &Url, stories: &[StoredStory]) -> 
         title: feed.title,
         home_page_url: base.to_string(),
         feed_url: feed_url(base, feed.name, Format::Json.ext()),
+        // JSON Feed's paging: `next_url` leads to older items.
+        next_url: feed
+            .history_links(base, Format::Json)
+            .into_iter()
+            .find(|(rel, _)| *rel == "prev-archive")
+            .map(|(_, u)| u),
         description: feed.description(),
         language: feed.language.as_deref(),
         authors: vec![Author {

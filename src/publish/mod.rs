@@ -5,12 +5,15 @@
 //! without touching the database, and its ETag stays the same so readers get 304s. Each
 //! rendering is compressed (gzip, brotli) once, when it is made, never per request.
 
+pub mod archive;
 pub mod atom;
+pub mod changes;
 pub mod filter;
 pub mod json;
 pub mod rss;
 pub mod server;
 pub mod status;
+pub mod websub;
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -106,6 +109,49 @@ pub struct FeedInfo<'a> {
     pub hub: Option<&'a Url>,
     /// How many sources it carries (for the default description).
     pub sources: usize,
+    /// Which document of the feed this is (RFC 5005).
+    pub doc: Doc,
+}
+
+/// One document of a feed: the live (subscription) document or a frozen archive page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Doc {
+    /// The newest stories; `prev` is the newest archive page, if any.
+    Live { prev: Option<u32> },
+    /// Archive page `n` (1 = oldest), never changed once written.
+    Archive { n: u32 },
+}
+
+impl FeedInfo<'_> {
+    /// The URL this document is served at, in one format.
+    pub fn self_url(&self, base: &Url, format: Format) -> String {
+        match self.doc {
+            Doc::Live { .. } => atom::feed_url(base, self.name, format.ext()),
+            Doc::Archive { n } => archive::page_url(base, self.name, n, format.ext()),
+        }
+    }
+
+    /// RFC 5005 links: (rel, URL) — `prev-archive` to the next older page, and from an
+    /// archive page `current` back to the live feed.
+    pub fn history_links(&self, base: &Url, format: Format) -> Vec<(&'static str, String)> {
+        let ext = format.ext();
+        match self.doc {
+            Doc::Live { prev } => prev
+                .map(|p| ("prev-archive", archive::page_url(base, self.name, p, ext)))
+                .into_iter()
+                .collect(),
+            Doc::Archive { n } => {
+                let mut out = vec![("current", atom::feed_url(base, self.name, ext))];
+                if n > 1 {
+                    out.push((
+                        "prev-archive",
+                        archive::page_url(base, self.name, n - 1, ext),
+                    ));
+                }
+                out
+            }
+        }
+    }
 }
 
 impl<'a> FeedInfo<'a> {
@@ -119,6 +165,7 @@ impl<'a> FeedInfo<'a> {
             ttl_minutes: None,
             hub: None,
             sources: 0,
+            doc: Doc::Live { prev: None },
         }
     }
 
@@ -135,15 +182,17 @@ impl<'a> FeedInfo<'a> {
         }
     }
 
-    fn of(feed: &'a FeedConfig, config: &Config) -> FeedInfo<'a> {
+    /// The live document of a configured feed.
+    pub fn of(feed: &'a FeedConfig, config: &'a Config, doc: Doc) -> FeedInfo<'a> {
         FeedInfo {
             name: &feed.name,
             title: &feed.title,
             description: feed.description.as_deref(),
             language: feed.language.clone(),
             ttl_minutes: Some(freshness(feed, config, Utc::now()).as_secs().div_ceil(60)),
-            hub: None,
+            hub: config.publish.websub_hub.as_ref(),
             sources: feed.sources.len(),
+            doc,
         }
     }
 }
@@ -219,6 +268,9 @@ struct StatusPage {
     made: std::time::Instant,
 }
 
+/// Archive pages never change: readers may keep them for a year.
+const ARCHIVE_MAX_AGE: u64 = 365 * 86_400;
+
 /// How long a rendered status page is reused when nothing was ingested: its fetch times
 /// move even when no entry does, but not so fast that every request must read the store.
 const STATUS_TTL: std::time::Duration = std::time::Duration::from_secs(5);
@@ -230,6 +282,12 @@ pub struct Publisher {
     generation: AtomicU64,
     cache: Mutex<HashMap<(String, Format), Arc<Rendered>>>,
     status: Mutex<Option<StatusPage>>,
+    /// Frozen archive pages, rendered with their compressed forms.
+    archives: Mutex<HashMap<(String, u32, Format), Arc<Rendered>>>,
+    /// What static export and WebSub last saw of each live document (its ETag).
+    published: Mutex<HashMap<(String, Format), String>>,
+    /// Wakes the after-change task.
+    changed: tokio::sync::Notify,
     /// One reader connection, reused; WAL lets it read while the writer writes.
     reader: Mutex<Option<Store>>,
 }
@@ -243,6 +301,9 @@ impl Publisher {
             generation: AtomicU64::new(1),
             cache: Mutex::new(HashMap::new()),
             status: Mutex::new(None),
+            archives: Mutex::new(HashMap::new()),
+            published: Mutex::new(HashMap::new()),
+            changed: tokio::sync::Notify::new(),
             reader: Mutex::new(None),
         }
     }
@@ -287,7 +348,16 @@ impl Publisher {
             return Ok(None);
         };
         let stories = self.stories(feed)?;
-        let info = FeedInfo::of(feed, &config);
+        let prev = self
+            .with_reader(|store| store.archive_state(&feed.name))?
+            .pages;
+        let info = FeedInfo::of(
+            feed,
+            &config,
+            Doc::Live {
+                prev: (prev > 0).then_some(prev),
+            },
+        );
         let base = &config.server.base_url;
         let body = match format {
             Format::Atom => atom::render_atom(&info, base, &stories),
@@ -307,6 +377,41 @@ impl Publisher {
             .lock()
             .expect("cache lock")
             .insert(key, rendered.clone());
+        Ok(Some(rendered))
+    }
+
+    /// Archive page `n` of a feed in one format, as frozen; `Ok(None)` when the feed or the
+    /// page does not exist. Pages never change, so they are cached for good (a bounded
+    /// number of them). Blocking: call from a blocking context.
+    pub fn archive_page(
+        &self,
+        feed_name: &str,
+        n: u32,
+        format: Format,
+    ) -> Result<Option<Arc<Rendered>>, StoreError> {
+        let key = (feed_name.to_string(), n, format);
+        if let Some(r) = self.archives.lock().expect("archive lock").get(&key) {
+            return Ok(Some(r.clone()));
+        }
+        if self.config().feed(feed_name).is_none() {
+            return Ok(None);
+        }
+        let Some(page) = self.with_reader(|s| s.archive_page(feed_name, n, format.ext()))? else {
+            return Ok(None);
+        };
+        let body = String::from_utf8(page.body)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        let rendered = Arc::new(Rendered::new(
+            body,
+            format,
+            page.last_modified,
+            ARCHIVE_MAX_AGE,
+        ));
+        let mut cache = self.archives.lock().expect("archive lock");
+        if cache.len() >= 256 {
+            cache.clear();
+        }
+        cache.insert(key, rendered.clone());
         Ok(Some(rendered))
     }
 

@@ -5,8 +5,6 @@
 //! that says it is not a permalink (ours are `urn:uuid:` ids, links change), authors as
 //! `dc:creator` (RSS `author` must be an e-mail address), absolute http(s) URLs only.
 
-use std::collections::BTreeMap;
-
 use atom_syndication::Link;
 use chrono::{DateTime, Utc};
 use rss::extension::atom::AtomExtension;
@@ -14,14 +12,14 @@ use rss::extension::dublincore::DublinCoreExtension;
 use rss::{Category, Channel, Guid, Item, Source};
 use url::Url;
 
-use super::atom::{distinct_updated, feed_url, is_web_url, xml_safe};
+use super::atom::{distinct_updated, is_web_url, xml_safe};
 use super::{FeedInfo, Format};
 use crate::model::{StoredEntry, StoredStory};
 
 /// Renders one feed as RSS 2.0: one item per story, newest first. Deterministic, like
 /// [`super::atom::render_atom`], so an unchanged feed keeps its ETag.
 pub fn render_rss(feed: &FeedInfo<'_>, base: &Url, stories: &[StoredStory]) -> String {
-    let self_url = feed_url(base, feed.name, Format::Rss.ext());
+    let self_url = feed.self_url(base, Format::Rss);
     let updated = stories
         .iter()
         .map(|s| s.entry.updated)
@@ -40,6 +38,15 @@ pub fn render_rss(feed: &FeedInfo<'_>, base: &Url, stories: &[StoredStory]) -> S
             ..Default::default()
         });
     }
+    for (rel, href) in feed.history_links(base, Format::Rss) {
+        links.push(Link {
+            href,
+            rel: rel.into(),
+            mime_type: Some("application/rss+xml".into()),
+            ..Default::default()
+        });
+    }
+    let (namespaces, extensions) = super::archive::rss_marker(feed.doc);
     let channel = Channel {
         title: xml_safe(feed.title),
         link: base.to_string(),
@@ -55,7 +62,8 @@ pub fn render_rss(feed: &FeedInfo<'_>, base: &Url, stories: &[StoredStory]) -> S
             .zip(stories)
             .map(|(e, s)| item(e, s))
             .collect(),
-        namespaces: BTreeMap::new(),
+        namespaces,
+        extensions,
         ..Default::default()
     };
     let out = channel

@@ -17,6 +17,7 @@ pub fn router(publisher: Arc<Publisher>) -> Router {
         .route("/", get(status_page))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/feeds/{file}", get(feed))
+        .route("/feeds/{name}/archive/{file}", get(archive))
         .route("/opml", get(opml))
         .route("/feed.xsl", get(feed_xsl))
         .with_state(publisher)
@@ -48,6 +49,31 @@ async fn feed(
         Err(e) => {
             tracing::error!(error = %e, "render task failed");
             (StatusCode::INTERNAL_SERVER_ERROR, "feed unavailable\n").into_response()
+        }
+    }
+}
+
+async fn archive(
+    State(p): State<Arc<Publisher>>,
+    Path((name, file)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let Some((n, format)) = file
+        .rsplit_once('.')
+        .and_then(|(n, ext)| Some((n.parse::<u32>().ok()?, Format::from_ext(ext)?)))
+    else {
+        return (StatusCode::NOT_FOUND, "no such archive page\n").into_response();
+    };
+    match tokio::task::spawn_blocking(move || p.archive_page(&name, n, format)).await {
+        Ok(Ok(Some(r))) => respond(&r, &headers),
+        Ok(Ok(None)) => (StatusCode::NOT_FOUND, "no such archive page\n").into_response(),
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "cannot read archive page");
+            (StatusCode::INTERNAL_SERVER_ERROR, "archive unavailable\n").into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "archive task failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "archive unavailable\n").into_response()
         }
     }
 }

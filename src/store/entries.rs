@@ -32,6 +32,33 @@ impl std::fmt::Debug for EntryQuery<'_> {
     }
 }
 
+/// The columns [`entry_at`] reads, over `entries e JOIN sources s`.
+pub(super) const ENTRY_COLUMNS: &str = "e.public_id, s.name, s.feed_title, s.url, e.url, e.title,
+    e.author, e.summary, e.content, e.categories, e.sort_time,
+    coalesce(e.updated, e.last_changed), s.feed_language";
+
+/// One entry as published on its own (a feed without dedup), from [`ENTRY_COLUMNS`]
+/// starting at column `at`.
+pub(super) fn entry_at(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<StoredEntry> {
+    let cats: String = r.get(at + 9)?;
+    let published = from_ts(r.get(at + 10)?);
+    Ok(StoredEntry {
+        public_id: r.get(at)?,
+        source_name: r.get(at + 1)?,
+        source_title: r.get(at + 2)?,
+        source_url: r.get(at + 3)?,
+        link: r.get(at + 4)?,
+        title: r.get(at + 5)?,
+        author: r.get(at + 6)?,
+        summary: r.get(at + 7)?,
+        content: r.get(at + 8)?,
+        categories: serde_json::from_str(&cats).unwrap_or_default(),
+        published,
+        updated: from_ts(r.get(at + 11)?).max(published),
+        language: r.get(at + 12)?,
+    })
+}
+
 /// How many entries or stories a filtered query examines at most: a filter that matches
 /// almost nothing must not make one request read the whole store.
 pub(super) fn scan_cap(limit: usize) -> usize {
@@ -175,35 +202,15 @@ impl Store {
         let names = serde_json::to_string(q.sources).expect("strings serialise");
         let mut stmt = self
             .conn
-            .prepare_cached(
-                "SELECT e.public_id, s.name, s.feed_title, s.url, e.url, e.title, e.author,
-                        e.summary, e.content, e.categories, e.sort_time,
-                        coalesce(e.updated, e.last_changed), s.feed_language
+            .prepare_cached(&format!(
+                "SELECT {ENTRY_COLUMNS}
                  FROM entries e JOIN sources s ON s.id = e.source_id
                  WHERE s.name IN (SELECT value FROM json_each(?1))
-                 ORDER BY e.sort_time DESC, e.id DESC",
-            )
+                 ORDER BY e.sort_time DESC, e.id DESC"
+            ))
             .map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map(params![names], |r| {
-                let cats: String = r.get(9)?;
-                let published = from_ts(r.get(10)?);
-                Ok(StoredEntry {
-                    public_id: r.get(0)?,
-                    source_name: r.get(1)?,
-                    source_title: r.get(2)?,
-                    source_url: r.get(3)?,
-                    link: r.get(4)?,
-                    title: r.get(5)?,
-                    author: r.get(6)?,
-                    summary: r.get(7)?,
-                    content: r.get(8)?,
-                    categories: serde_json::from_str(&cats).unwrap_or_default(),
-                    published,
-                    updated: from_ts(r.get(11)?).max(published),
-                    language: r.get(12)?,
-                })
-            })
+            .query_map(params![names], |r| entry_at(r, 0))
             .map_err(|e| self.err(e))?;
         let mut out = Vec::new();
         for row in rows.take(scan_cap(q.limit)) {

@@ -7,6 +7,7 @@
 //! Migrations live in `migrations/NNNN_name.sql`, are embedded at build time, and are applied
 //! in order at open, in one transaction, tracked by SQLite's `user_version`.
 
+mod archive;
 mod checkpoint;
 mod entries;
 mod learned;
@@ -22,6 +23,7 @@ use include_dir::{Dir, include_dir};
 use rusqlite::Connection;
 use rusqlite_migration::{M, Migrations};
 
+pub use archive::{ArchivePage, ArchiveQuery, ArchiveState};
 pub use checkpoint::Checkpointer;
 pub use entries::{EntryQuery, FetchSave};
 pub use learned::LearnedRow;

@@ -372,7 +372,11 @@ impl Store {
         Ok(out)
     }
 
-    fn story(&self, id: i64, wanted: &HashSet<&str>) -> Result<Option<StoredStory>, StoreError> {
+    pub(super) fn story(
+        &self,
+        id: i64,
+        wanted: &HashSet<&str>,
+    ) -> Result<Option<StoredStory>, StoreError> {
         let head: Option<(String, i64, i64, i64, u32)> = self
             .conn
             .prepare_cached(
