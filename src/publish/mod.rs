@@ -329,6 +329,16 @@ impl Publisher {
         self.render(feed_name, Format::Atom)
     }
 
+    /// A feed in one format if its cached rendering is current; never blocks on the store.
+    pub fn cached(&self, feed_name: &str, format: Format) -> Option<Arc<Rendered>> {
+        let generation = self.generation.load(Ordering::SeqCst);
+        let cache = self.cache.lock().expect("cache lock");
+        cache
+            .get(&(feed_name.to_string(), format))
+            .filter(|r| r.generation == generation)
+            .cloned()
+    }
+
     /// A feed in one format, from cache when nothing changed since it was rendered.
     /// `Ok(None)` when no such feed is configured. Blocking: call from a blocking context.
     pub fn render(
@@ -337,12 +347,10 @@ impl Publisher {
         format: Format,
     ) -> Result<Option<Arc<Rendered>>, StoreError> {
         let generation = self.generation.load(Ordering::SeqCst);
-        let key = (feed_name.to_string(), format);
-        if let Some(r) = self.cache.lock().expect("cache lock").get(&key)
-            && r.generation == generation
-        {
-            return Ok(Some(r.clone()));
+        if let Some(r) = self.cached(feed_name, format) {
+            return Ok(Some(r));
         }
+        let key = (feed_name.to_string(), format);
         let config = self.config();
         let Some(feed) = config.feed(feed_name) else {
             return Ok(None);

@@ -38,6 +38,11 @@ async fn feed(
         )
             .into_response();
     };
+    // The common case, an unchanged feed, is answered from memory on the async thread; only
+    // a rendering (which reads the database) goes to a blocking thread.
+    if let Some(r) = p.cached(&name, format) {
+        return respond(&r, &headers);
+    }
     let rendered = tokio::task::spawn_blocking(move || p.render(&name, format)).await;
     match rendered {
         Ok(Ok(Some(r))) => respond(&r, &headers),
