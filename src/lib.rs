@@ -14,7 +14,11 @@
 //!   ([`parse::encoding`]) and dialect bridges and repairs ([`parse::legacy`]); stable guids.
 //! - [`clean`]: sanitised HTML (ammonia), absolute URLs, plain-text titles.
 //! - [`store`]: the only module with SQL (SQLite, WAL, migrations from `migrations/`).
-//! - [`publish`]: Atom rendering, render cache, the HTTP server ([`publish::server`]).
+//! - [`publish`]: Atom, RSS 2.0 and JSON Feed rendering, the render cache (compressed once per
+//!   change), feed filters, RFC 5005 archive pages, static export, WebSub, the status page and
+//!   the HTTP server ([`publish::server`]).
+//! - [`opml`]: subscription lists in and out; [`config::edit`] adds imported sources to the
+//!   user's file without disturbing it.
 //! - [`dedup`]: which story an entry belongs to (exact URL and text keys, winnowed shingle
 //!   anchors, containment verification). Pure logic over the [`dedup::StoryStore`] trait,
 //!   which the store implements inside the ingest transaction.
