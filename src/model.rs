@@ -240,16 +240,23 @@ pub struct SourceState {
 /// fetch did, when it runs next, how many entries it has given.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SourceOverview {
+    /// The source's config name.
     pub name: String,
+    /// The configured address.
     pub url: String,
+    /// The title its feed gives itself.
     pub feed_title: Option<String>,
     /// The site the feed belongs to.
     pub feed_link: Option<String>,
+    /// When it was last fetched, and with what outcome (`new`, `error`…) and error.
     pub last_fetch_at: Option<DateTime<Utc>>,
     pub last_outcome: Option<String>,
     pub last_error: Option<String>,
+    /// When the scheduler runs it next.
     pub next_run_at: Option<DateTime<Utc>>,
+    /// Failures in a row: how long it has been broken.
     pub consecutive_errors: u32,
+    /// Entries stored from it.
     pub entries: u64,
 }
 

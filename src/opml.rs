@@ -38,8 +38,9 @@ pub fn export(config: &Config) -> String {
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<opml version=\"2.0\">\n  <head>\n    \
          <title>wirefeed sources</title>\n",
     );
+    // No <docs>: OPML 2.0 allows it, but the W3C validator does not know it.
     out.push_str(&format!(
-        "    <docs>http://opml.org/spec2.opml</docs>\n    <ownerId>{}</ownerId>\n  </head>\n  <body>\n",
+        "    <ownerId>{}</ownerId>\n  </head>\n  <body>\n",
         esc(config.server.base_url.as_str())
     ));
     for s in &config.sources {

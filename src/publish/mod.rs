@@ -44,8 +44,11 @@ pub fn stylesheet_pi(base: &Url) -> String {
 /// The formats every feed is published in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Format {
+    /// Atom 1.0, the primary format: the richest (related links, sources, html content).
     Atom,
+    /// RSS 2.0, for readers that take nothing else.
     Rss,
+    /// JSON Feed 1.1, for readers and scripts that prefer JSON.
     Json,
 }
 
@@ -98,10 +101,13 @@ impl Format {
 /// What a renderer needs to know about the feed it renders, besides its stories.
 #[derive(Debug, Clone)]
 pub struct FeedInfo<'a> {
+    /// The feed's config name: its URLs are built on it.
     pub name: &'a str,
+    /// What readers show as the feed's name.
     pub title: &'a str,
     /// The configured description, if any (see [`FeedInfo::description`]).
     pub description: Option<&'a str>,
+    /// Declared in every format, so readers hyphenate and read aloud correctly.
     pub language: Option<String>,
     /// How long a reader may keep the feed before asking again (RSS `<ttl>`).
     pub ttl_minutes: Option<u64>,
@@ -214,11 +220,13 @@ pub fn freshness(feed: &FeedConfig, config: &Config, now: DateTime<Utc>) -> std:
 /// One rendered feed document with its HTTP validators and compressed forms.
 #[derive(Debug, Clone)]
 pub struct Rendered {
+    /// The document as served without compression; `Bytes` so each response shares it.
     pub body: Bytes,
     /// `body` gzip-compressed, made once with the rendering.
     pub gzip: Bytes,
     /// `body` brotli-compressed, made once with the rendering.
     pub br: Bytes,
+    /// The Content-Type header of the format.
     pub content_type: &'static str,
     /// Strong ETag of the uncompressed bytes, quoted; compressed forms append `-gz` / `-br`
     /// inside the quotes (a strong validator names exact bytes).

@@ -16,6 +16,7 @@ use crate::model::StoredStory;
 
 /// Which stories may go into a feed's next archive page.
 pub struct ArchiveQuery<'a> {
+    /// The feed's sources: a story belongs to the feed through a member from one of them.
     pub sources: &'a [String],
     /// One item per story (true) or per entry.
     pub dedup: bool,
@@ -30,14 +31,18 @@ pub struct ArchiveQuery<'a> {
 /// A feed's frozen pages so far.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ArchiveState {
+    /// Pages frozen so far (the live feed links the last one).
     pub pages: u32,
+    /// Key of the last story in them: the next page starts after it.
     pub last_key: i64,
 }
 
 /// One stored archive document.
 #[derive(Debug, Clone)]
 pub struct ArchivePage {
+    /// The document exactly as frozen.
     pub body: Vec<u8>,
+    /// Its newest story's update time, for Last-Modified.
     pub last_modified: DateTime<Utc>,
 }
 

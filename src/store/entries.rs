@@ -155,7 +155,11 @@ impl Store {
             .and_then(|mut s| s.execute(params![source_id, meta.title, meta.link, meta.language]))
             .map_err(err)?;
             let now = Utc::now().timestamp();
-            for e in entries {
+            // Oldest first, so that entry ids follow publication: feeds list newest first,
+            // and ids order undated entries on the page and a feed's archive pages.
+            let mut order: Vec<&CleanEntry> = entries.iter().rev().collect();
+            order.sort_by_key(|e| e.published);
+            for e in order {
                 let (change, id) = upsert(&tx, source_id, source, e, now).map_err(err)?;
                 counts.record(change);
                 if change != EntryChange::Unchanged {
