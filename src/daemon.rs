@@ -61,6 +61,15 @@ pub async fn run(config_path: PathBuf) -> anyhow::Result<()> {
             .await
     });
 
+    let mut status = crate::notify::StatusLine::new(config.sources.len());
+    // The port is bound and the server task runs: systemd may route traffic now.
+    crate::notify::ready(&status.render());
+    // The watchdog is fed from this loop only; without one, STATUS= is refreshed anyway.
+    let mut heartbeat = tokio::time::interval(
+        crate::notify::watchdog_interval().unwrap_or(Duration::from_secs(10)),
+    );
+    heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sigint = signal(SignalKind::interrupt())?;
     let mut sighup = signal(SignalKind::hangup())?;
@@ -103,6 +112,7 @@ pub async fn run(config_path: PathBuf) -> anyhow::Result<()> {
                     next_runs.insert(report.source.clone(), report.next_run_at);
                 }
                 log_report(&report);
+                status.record(&report, Utc::now());
                 if report.counts.changed() {
                     publisher.changed();
                 }
@@ -113,7 +123,14 @@ pub async fn run(config_path: PathBuf) -> anyhow::Result<()> {
                 runner.upkeep().await;
             }
             _ = tokio::time::sleep(wake) => {}
+            _ = heartbeat.tick() => {
+                if crate::notify::watchdog_interval().is_some() {
+                    crate::notify::watchdog();
+                }
+                crate::notify::status(&status.render());
+            }
             _ = sighup.recv() => {
+                crate::notify::reloading();
                 match reload(&config_path, &config, &runner, &writer) {
                     Ok((new_config, new_runner)) => {
                         let known: HashSet<&str> = new_config.sources.iter().map(|s| s.name.as_str()).collect();
@@ -130,10 +147,17 @@ pub async fn run(config_path: PathBuf) -> anyhow::Result<()> {
                         config = Arc::new(new_config);
                         publisher.set_config(config.clone());
                         publisher.changed();
+                        let names: Vec<String> = config.sources.iter().map(|s| s.name.clone()).collect();
+                        status.reconfigured(&names);
                         tracing::info!(sources = config.sources.len(), feeds = config.feeds.len(), "config reloaded");
                     }
-                    Err(e) => tracing::error!(error = %e, "config reload failed; keeping the running config"),
+                    Err(e) => {
+                        tracing::error!(error = %e, "config reload failed; keeping the running config");
+                        let first = e.to_string().lines().next().unwrap_or_default().to_string();
+                        status.set_note(format!("config reload failed, running the previous config: {first}"));
+                    }
                 }
+                crate::notify::ready(&status.render());
             }
             _ = sigterm.recv() => break,
             _ = sigint.recv() => break,
@@ -143,6 +167,7 @@ pub async fn run(config_path: PathBuf) -> anyhow::Result<()> {
         }
     }
 
+    crate::notify::stopping();
     tracing::info!(in_flight = in_flight.len(), "shutting down");
     let _ = stop_tx.send(true);
     let drain = async { while tasks.join_next().await.is_some() {} };

@@ -38,6 +38,7 @@ pub mod dedup;
 pub mod fetch;
 pub mod ingest;
 pub mod model;
+pub mod notify;
 pub mod opml;
 pub mod parse;
 pub mod pidfile;
