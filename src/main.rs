@@ -49,6 +49,11 @@ enum Command {
         #[arg(long, default_value = "atom", value_parser = ["atom", "rss", "json"])]
         format: String,
     },
+    /// Write a consistent copy of the database to FILE, safely while the daemon runs.
+    Backup {
+        /// Where the copy goes (must not exist yet).
+        file: std::path::PathBuf,
+    },
     /// Move subscriptions in and out: OPML, the format every feed reader imports and exports.
     Opml {
         #[command(subcommand)]
@@ -128,6 +133,7 @@ fn main() -> ExitCode {
             .map(|_| ExitCode::SUCCESS),
         Command::Fetch { sources } => fetch(config, sources),
         Command::Render { feed, format } => render(config, &feed, &format),
+        Command::Backup { file } => backup(&config, &file),
         Command::Opml {
             action: OpmlAction::Export,
         } => {
@@ -226,6 +232,19 @@ fn fetch(config: Config, names: Vec<String>) -> anyhow::Result<ExitCode> {
             println!("{r}");
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn backup(config: &Config, file: &std::path::Path) -> anyhow::Result<ExitCode> {
+    // Opening the writer first applies migrations (a backup of an old file is current);
+    // the copy itself is read on a reader connection, which never blocks a running daemon.
+    drop(Store::open(&config.storage.database)?);
+    Store::open_reader(&config.storage.database)?.backup(file)?;
+    println!(
+        "backed up {} to {}",
+        config.storage.database.display(),
+        file.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 

@@ -53,6 +53,8 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+    #[error("cannot back up to {path}: {reason}")]
+    Backup { path: PathBuf, reason: String },
 }
 
 /// A connection to the wirefeed database.
@@ -151,6 +153,29 @@ impl Store {
         self.conn
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .map_err(|e| self.err(e))
+    }
+
+    /// Writes a consistent copy of the database to `dest` while the daemon keeps running
+    /// (`VACUUM INTO` reads one snapshot; the copy is compacted and needs no WAL file).
+    /// Refuses to overwrite: a backup never destroys another.
+    pub fn backup(&self, dest: &Path) -> Result<(), StoreError> {
+        if dest.exists() {
+            return Err(StoreError::Backup {
+                path: dest.to_path_buf(),
+                reason: "the file exists; choose a new name".into(),
+            });
+        }
+        let dest_str = dest.to_str().ok_or_else(|| StoreError::Backup {
+            path: dest.to_path_buf(),
+            reason: "the path is not UTF-8".into(),
+        })?;
+        self.conn
+            .execute("VACUUM INTO ?1", [dest_str])
+            .map_err(|e| StoreError::Backup {
+                path: dest.to_path_buf(),
+                reason: e.to_string(),
+            })?;
+        Ok(())
     }
 
     /// `PRAGMA integrity_check`: "ok" when the file is sound.
