@@ -52,7 +52,11 @@ pub async fn run(config_path: PathBuf) -> anyhow::Result<()> {
     publisher.changed();
 
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
-    let app = server::router(publisher.clone());
+    let metrics = Arc::new(crate::metrics::Metrics::new(
+        config.storage.database.clone(),
+    ));
+    metrics.set_sources(config.sources.len(), 0);
+    let app = server::router(publisher.clone(), metrics.clone());
     let mut http = tokio::spawn(async move {
         axum::serve(listener, app)
             .with_graceful_shutdown(async move {
@@ -113,6 +117,8 @@ pub async fn run(config_path: PathBuf) -> anyhow::Result<()> {
                 }
                 log_report(&report);
                 status.record(&report, Utc::now());
+                metrics.record(&report);
+                metrics.set_sources(status.sources(), status.failing());
                 if report.counts.changed() {
                     publisher.changed();
                 }
@@ -149,6 +155,7 @@ pub async fn run(config_path: PathBuf) -> anyhow::Result<()> {
                         publisher.changed();
                         let names: Vec<String> = config.sources.iter().map(|s| s.name.clone()).collect();
                         status.reconfigured(&names);
+                        metrics.set_sources(status.sources(), status.failing());
                         tracing::info!(sources = config.sources.len(), feeds = config.feeds.len(), "config reloaded");
                     }
                     Err(e) => {

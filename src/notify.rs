@@ -91,6 +91,16 @@ impl StatusLine {
         self.note = None;
     }
 
+    /// How many sources are configured.
+    pub fn sources(&self) -> usize {
+        self.sources
+    }
+
+    /// How many sources' last fetch failed.
+    pub fn failing(&self) -> usize {
+        self.failing.len()
+    }
+
     /// A note shown until the next successful reload (a reload that failed, say).
     pub fn set_note(&mut self, note: impl Into<String>) {
         self.note = Some(note.into());

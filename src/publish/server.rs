@@ -3,24 +3,61 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{FromRef, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::{DateTime, Utc};
 
 use super::{Format, Publisher, Rendered};
+use crate::metrics::Metrics;
+
+/// What the handlers share.
+#[derive(Clone)]
+struct AppState {
+    publisher: Arc<Publisher>,
+    metrics: Arc<Metrics>,
+}
+
+impl FromRef<AppState> for Arc<Publisher> {
+    fn from_ref(s: &AppState) -> Self {
+        s.publisher.clone()
+    }
+}
+
+impl FromRef<AppState> for Arc<Metrics> {
+    fn from_ref(s: &AppState) -> Self {
+        s.metrics.clone()
+    }
+}
 
 /// The routes; `GET` routes answer `HEAD` too.
-pub fn router(publisher: Arc<Publisher>) -> Router {
+pub fn router(publisher: Arc<Publisher>, metrics: Arc<Metrics>) -> Router {
     Router::new()
         .route("/", get(status_page))
         .route("/healthz", get(|| async { "ok\n" }))
+        .route("/metrics", get(metrics_text))
         .route("/feeds/{file}", get(feed))
         .route("/feeds/{name}/archive/{file}", get(archive))
         .route("/opml", get(opml))
         .route("/feed.xsl", get(feed_xsl))
-        .with_state(publisher)
+        .with_state(AppState { publisher, metrics })
+}
+
+/// Prometheus text exposition (OpenMetrics-compatible text, version 0.0.4 content type,
+/// which every Prometheus accepts).
+async fn metrics_text(State(m): State<Arc<Metrics>>) -> Response {
+    let body = tokio::task::spawn_blocking(move || m.render())
+        .await
+        .unwrap_or_default();
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        body,
+    )
+        .into_response()
 }
 
 async fn feed(
