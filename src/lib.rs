@@ -37,6 +37,7 @@ pub mod daemon;
 pub mod dedup;
 pub mod fetch;
 pub mod ingest;
+pub mod logging;
 pub mod metrics;
 pub mod model;
 pub mod notify;

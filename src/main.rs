@@ -106,8 +106,8 @@ enum OpmlAction {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging();
     if let Command::Extract { url, json, file } = &cli.command {
+        wirefeed::logging::init(None);
         return extract(url.as_deref(), *json, file).unwrap_or_else(|e| {
             eprintln!("wirefeed: {e:#}");
             ExitCode::from(2)
@@ -118,6 +118,7 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => return config_failure(&e),
     };
+    wirefeed::logging::init(config.log_level.as_deref());
     let result = match cli.command {
         Command::Check => {
             println!(
@@ -167,21 +168,6 @@ fn runtime() -> tokio::runtime::Runtime {
         .enable_all()
         .build()
         .expect("tokio runtime")
-}
-
-fn init_logging() {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false);
-    // Under systemd the journal adds its own timestamps and shows no colour.
-    if std::env::var_os("JOURNAL_STREAM").is_some() {
-        builder.without_time().with_ansi(false).init();
-    } else {
-        builder.with_ansi(std::io::stderr().is_terminal()).init();
-    }
 }
 
 fn fetch(config: Config, names: Vec<String>) -> anyhow::Result<ExitCode> {

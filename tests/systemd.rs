@@ -142,3 +142,55 @@ fn unit_file_verifies_and_is_well_confined() {
         .unwrap_or_else(|| panic!("no exposure level in: {text}"));
     assert!(score <= 1.5, "exposure {score} > 1.5:\n{text}");
 }
+
+#[test]
+fn under_the_journal_lines_carry_syslog_levels_and_no_timestamps() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = common::free_port();
+    let config = common::write_config(
+        dir.path(),
+        port,
+        &[(
+            "gone".to_string(),
+            "http://127.0.0.1:9/feed.xml".to_string(),
+        )],
+        "[log]\nlevel = \"warn\"\n",
+    );
+    let log = dir.path().join("stderr.log");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wirefeed"))
+        .arg("--config")
+        .arg(&config)
+        .arg("run")
+        .env("JOURNAL_STREAM", "8:12345")
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    // The unreachable source fails within seconds: a warning.
+    let text = common::wait_for(30, "a logged warning", || {
+        let t = std::fs::read_to_string(&log).unwrap_or_default();
+        t.contains("fetch failed").then_some(t)
+    });
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    for line in text.lines().filter(|l| !l.is_empty()) {
+        assert!(
+            line.starts_with("<4>") || line.starts_with("<3>"),
+            "[log] level = \"warn\" let through, or no syslog prefix: {line:?}"
+        );
+        assert!(
+            !line[3..]
+                .trim_start()
+                .starts_with(|c: char| c.is_ascii_digit()),
+            "timestamp under the journal: {line:?}"
+        );
+        assert!(
+            !line.contains('\u{1b}'),
+            "colour under the journal: {line:?}"
+        );
+    }
+}

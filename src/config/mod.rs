@@ -34,6 +34,8 @@ pub struct Config {
     pub clean: CleanConfig,
     pub dedup: DedupSettings,
     pub publish: PublishConfig,
+    /// `[log] level`: a tracing filter ("info", "warn,wirefeed=debug"); `RUST_LOG` wins.
+    pub log_level: Option<String>,
     pub sources: Vec<SourceConfig>,
     pub feeds: Vec<FeedConfig>,
 }

@@ -26,6 +26,7 @@ pub(super) struct RawConfig {
     clean: RawClean,
     dedup: RawDedup,
     publish: RawPublish,
+    log: RawLog,
     sources: Vec<RawSource>,
     feeds: Vec<RawFeed>,
 }
@@ -44,6 +45,12 @@ impl Default for RawServer {
             base_url: None,
         }
     }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RawLog {
+    level: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -421,6 +428,18 @@ impl RawConfig {
             path: std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()),
             server: ServerConfig { listen, base_url },
             storage: StorageConfig { database },
+            log_level: self.log.level.as_ref().and_then(|l| {
+                match tracing_subscriber::EnvFilter::try_new(l.get_ref()) {
+                    Ok(_) => Some(l.get_ref().clone()),
+                    Err(e) => {
+                        problems.push(loc.at(
+                            span_of(l),
+                            format!("invalid log level {:?}: {e}", l.get_ref()),
+                        ));
+                        None
+                    }
+                }
+            }),
             publish: PublishConfig {
                 dir: self.publish.dir.as_ref().map(|d| {
                     let d = base_dir.join(d);
