@@ -26,6 +26,9 @@ pub struct Runner {
     writer: Writer,
     politeness: Politeness,
     options: IngestOptions,
+    /// What retention keeps (`[storage] keep`, `max_per_source`).
+    keep: Option<std::time::Duration>,
+    max_per_source: Option<usize>,
     /// Passive WAL checkpoints on their own thread while this runner (or a clone) lives.
     _checkpointer: Arc<crate::store::Checkpointer>,
     /// Each source's compiled cleaning rules.
@@ -49,6 +52,8 @@ impl Runner {
             fetcher: Fetcher::new(FetchSettings::from_config(config))?,
             writer,
             politeness: Politeness::new(config.fetch.concurrency, config.fetch.per_host),
+            keep: config.storage.keep,
+            max_per_source: config.storage.max_per_source,
             options: IngestOptions {
                 limits: ParseLimits {
                     max_entries: config.fetch.max_entries,
@@ -141,7 +146,68 @@ impl Runner {
                 "expired dedup fingerprints outside the window"
             );
         }
+        self.prune().await;
+        let w = self.writer.clone();
+        let optimized = tokio::task::spawn_blocking(move || {
+            w.lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .optimize()
+        })
+        .await;
+        if let Ok(Err(e)) = optimized {
+            tracing::warn!(error = %e, "PRAGMA optimize failed");
+        }
         total
+    }
+
+    /// Applies the retention rules in batches of 500 (each its own short transaction), at
+    /// most 100 batches per call; returns how many entries were removed.
+    pub async fn prune(&self) -> usize {
+        if self.keep.is_none() && self.max_per_source.is_none() {
+            return 0;
+        }
+        let now = self.clock.now().timestamp();
+        let rules = crate::store::Retention {
+            older_than: self.keep.map(|k| now - k.as_secs() as i64),
+            max_per_source: self.max_per_source,
+            // A tombstone outlives its entry by four times the retention, at least 90 days.
+            forget_before: Some(
+                now - self
+                    .keep
+                    .map_or(90 * 86_400, |k| (k.as_secs() as i64 * 4).max(90 * 86_400)),
+            ),
+        };
+        let (mut entries, mut stories) = (0, 0);
+        for _ in 0..100 {
+            let w = self.writer.clone();
+            let done = tokio::task::spawn_blocking(move || {
+                w.lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .prune(&rules, 500)
+            })
+            .await;
+            match done {
+                Ok(Ok(p)) => {
+                    entries += p.entries;
+                    stories += p.stories;
+                    if p.entries < 500 && p.other < 500 {
+                        break;
+                    }
+                }
+                Ok(Err(e)) => {
+                    tracing::error!(error = %e, "retention failed");
+                    break;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "retention task failed");
+                    break;
+                }
+            }
+        }
+        if entries > 0 {
+            tracing::info!(entries, stories, "retention removed old entries");
+        }
+        entries
     }
 
     /// Ingests one source once (waiting for a global and a per-host slot to fetch).

@@ -62,6 +62,10 @@ pub struct ServerConfig {
 pub struct StorageConfig {
     /// Absolute path of the SQLite database.
     pub database: PathBuf,
+    /// Entries dated longer ago than this are deleted (`keep = "90d"`); none when unset.
+    pub keep: Option<Duration>,
+    /// At most this many entries per source are kept, the newest.
+    pub max_per_source: Option<usize>,
 }
 
 /// Defaults and limits for fetching, shared by all sources.

@@ -4,6 +4,7 @@
 //! kept `Spanned`, so the error can point at the exact line and column.
 
 use std::path::Path;
+use std::time::Duration;
 
 use serde::Deserialize;
 use toml::Spanned;
@@ -64,12 +65,16 @@ struct RawPublish {
 #[serde(default)]
 struct RawStorage {
     database: String,
+    keep: Option<Spanned<String>>,
+    max_per_source: Option<Spanned<usize>>,
 }
 
 impl Default for RawStorage {
     fn default() -> Self {
         RawStorage {
             database: "wirefeed.db".into(),
+            keep: None,
+            max_per_source: None,
         }
     }
 }
@@ -346,6 +351,43 @@ impl RawConfig {
             min_containment: containment.clamp(0.01, 1.0) as f32,
             min_shared: (*d.min_shared.get_ref()).max(2),
         };
+        // Retention must outlast the merge window: a pruned entry's story could still be
+        // matched inside it.
+        let keep =
+            self.storage
+                .keep
+                .as_ref()
+                .and_then(|k| match humantime::parse_duration(k.get_ref()) {
+                    Ok(d) if d >= dedup.window + Duration::from_secs(86_400) => Some(d),
+                    Ok(_) => {
+                        problems.push(loc.at(
+                            span_of(k),
+                            format!(
+                                "keep {:?} must be at least the dedup window plus a day ({})",
+                                k.get_ref(),
+                                humantime::format_duration(
+                                    dedup.window + Duration::from_secs(86_400)
+                                )
+                            ),
+                        ));
+                        None
+                    }
+                    Err(e) => {
+                        problems.push(loc.at(
+                            span_of(k),
+                            format!("invalid duration {:?}: {e} (try \"30d\")", k.get_ref()),
+                        ));
+                        None
+                    }
+                });
+        let max_per_source = self.storage.max_per_source.as_ref().and_then(|m| {
+            if *m.get_ref() < 10 {
+                problems.push(loc.at(span_of(m), "max_per_source must be at least 10".into()));
+                None
+            } else {
+                Some(*m.get_ref())
+            }
+        });
 
         check_unique(
             self.sources.iter().map(|s| &s.name),
@@ -427,7 +469,11 @@ impl RawConfig {
         Config {
             path: std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()),
             server: ServerConfig { listen, base_url },
-            storage: StorageConfig { database },
+            storage: StorageConfig {
+                database,
+                keep,
+                max_per_source,
+            },
             log_level: self.log.level.as_ref().and_then(|l| {
                 match tracing_subscriber::EnvFilter::try_new(l.get_ref()) {
                     Ok(_) => Some(l.get_ref().clone()),

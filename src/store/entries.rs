@@ -328,6 +328,13 @@ fn upsert(
             Ok((EntryChange::Updated, id))
         }
         None => {
+            // Pruned by retention while its feed still carries it: not new again.
+            let pruned = tx
+                .prepare_cached("SELECT 1 FROM pruned WHERE source_id = ?1 AND guid = ?2")?
+                .exists(params![source_id, e.guid])?;
+            if pruned {
+                return Ok((EntryChange::Unchanged, 0));
+            }
             let public = public_id(source, &e.guid);
             run(
                 "INSERT INTO entries (source_id, guid, public_id, url, title, author, summary,

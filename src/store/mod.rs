@@ -12,6 +12,7 @@ mod checkpoint;
 mod entries;
 mod learned;
 mod pages;
+mod retention;
 mod sources;
 mod stories;
 
@@ -27,6 +28,7 @@ pub use archive::{ArchivePage, ArchiveQuery, ArchiveState};
 pub use checkpoint::Checkpointer;
 pub use entries::{EntryQuery, FetchSave};
 pub use learned::LearnedRow;
+pub use retention::{Pruned, Retention};
 pub use sources::FetchLog;
 pub use stories::{DedupStep, StoryQuery};
 

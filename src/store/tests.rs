@@ -333,3 +333,86 @@ fn different_stories_stay_apart_and_expiry_empties_the_index() {
     );
     assert_eq!(again.merged, 1);
 }
+
+fn count(store: &Store, sql: &str) -> i64 {
+    store.conn.query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
+#[test]
+fn retention_removes_old_entries_keeps_stories_consistent_and_remembers_them() {
+    let (_dir, mut store) = temp_store();
+    // One story run by two outlets: the older copy (its representative) is pruned, the newer
+    // keeps the story. A lone old entry takes its story with it.
+    let old = story_entry("w1", "https://wire.example/a", &STORY, 0);
+    let newer = story_entry("p1", "https://paper.example/a", &STORY[..2], 48);
+    ingest(&mut store, "wire", &[old.clone()]);
+    ingest(&mut store, "paper", &[newer]);
+    let mut lone = entry("lone", "Lone");
+    lone.published = old.published;
+    ingest(&mut store, "other", &[lone.clone()]);
+    assert_eq!(count(&store, "SELECT count(*) FROM stories"), 2);
+
+    let cutoff = old.published.unwrap().timestamp() + 3600;
+    let rules = Retention {
+        older_than: Some(cutoff),
+        ..Default::default()
+    };
+    let p = store.prune(&rules, 500).unwrap();
+    assert_eq!((p.entries, p.stories), (2, 1));
+    assert_eq!(store.prune(&rules, 500).unwrap().entries, 0);
+    assert_eq!(count(&store, "SELECT count(*) FROM entries"), 1);
+    assert_eq!(count(&store, "SELECT count(*) FROM stories"), 1);
+    assert_eq!(
+        count(&store, "SELECT members FROM stories"),
+        1,
+        "member count follows"
+    );
+    assert_eq!(
+        count(
+            &store,
+            "SELECT count(*) FROM stories s JOIN entries e ON e.id = s.representative"
+        ),
+        1,
+        "the representative is the remaining copy"
+    );
+    assert_eq!(
+        count(&store, "SELECT count(*) FROM pragma_foreign_key_check"),
+        0
+    );
+    // The feeds still carry the pruned items: they are not new again.
+    let c = ingest(&mut store, "wire", &[old]);
+    assert_eq!((c.new, c.unchanged), (0, 1));
+    ingest(&mut store, "other", &[lone]);
+    assert_eq!(count(&store, "SELECT count(*) FROM entries"), 1);
+}
+
+#[test]
+fn retention_keeps_the_newest_entries_of_each_source() {
+    let (_dir, mut store) = temp_store();
+    let t = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 3, 1, 12, 0, 0).unwrap();
+    let many: Vec<CleanEntry> = (0..25)
+        .map(|i| CleanEntry {
+            published: Some(t + chrono::Duration::minutes(i)),
+            ..entry(&format!("g{i}"), &format!("Item number {i} of a long feed"))
+        })
+        .collect();
+    ingest(&mut store, "s", &many);
+    ingest(&mut store, "t", &many[..5]);
+    let rules = Retention {
+        max_per_source: Some(10),
+        ..Default::default()
+    };
+    assert_eq!(
+        store.prune(&rules, 4).unwrap().entries,
+        4,
+        "batches are bounded"
+    );
+    while store.prune(&rules, 4).unwrap().entries > 0 {}
+    assert_eq!(store.entry_count(Some("s")).unwrap(), 10);
+    assert_eq!(store.entry_count(Some("t")).unwrap(), 5);
+    let oldest_kept = count(
+        &store,
+        "SELECT min(e.published) FROM entries e JOIN sources s ON s.id = e.source_id WHERE s.name = 's'",
+    );
+    assert_eq!(oldest_kept, (t + chrono::Duration::minutes(15)).timestamp());
+}

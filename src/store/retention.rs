@@ -1,0 +1,162 @@
+//! Retention: the only way anything is deleted. Entries older than the configured age, or
+//! beyond a source's maximum, are removed in small batches (so ingest never waits long),
+//! with their stories kept consistent, and remembered so that they are not fetched back in.
+
+use std::collections::{BTreeSet, HashSet};
+
+use rusqlite::params;
+
+use super::{Store, StoreError};
+
+/// What to keep; `None` keeps everything on that count.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Retention {
+    /// Entries dated (published, else first seen) before this Unix time go.
+    pub older_than: Option<i64>,
+    /// At most this many entries per source, the newest.
+    pub max_per_source: Option<usize>,
+    /// Tombstones of pruned entries older than this Unix time go (an item still in its
+    /// feed that long after is stored again).
+    pub forget_before: Option<i64>,
+}
+
+/// What one batch removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pruned {
+    pub entries: usize,
+    pub stories: usize,
+    /// Fetch-log rows, article pages and tombstones.
+    pub other: usize,
+}
+
+impl Store {
+    /// Removes at most `batch` entries (and as many log rows, pages and old tombstones) that
+    /// the rules no longer keep, in one transaction. Call until it returns zero entries.
+    pub fn prune(&mut self, r: &Retention, batch: usize) -> Result<Pruned, StoreError> {
+        let path = self.path.clone();
+        let err = |e| StoreError::Sqlite {
+            path: path.clone(),
+            source: e,
+        };
+        let tx = self.conn.transaction().map_err(err)?;
+        let mut ids: BTreeSet<i64> = BTreeSet::new();
+        if let Some(t) = r.older_than {
+            let mut s = tx
+                .prepare_cached(&format!(
+                    "SELECT id FROM entries WHERE sort_time < ?1 ORDER BY sort_time LIMIT {batch}"
+                ))
+                .map_err(err)?;
+            let rows = s.query_map([t], |row| row.get(0)).map_err(err)?;
+            for id in rows {
+                ids.insert(id.map_err(err)?);
+            }
+        }
+        if let Some(max) = r.max_per_source
+            && ids.len() < batch
+        {
+            let over: Vec<i64> = tx
+                .prepare_cached(&format!(
+                    "SELECT source_id FROM entries GROUP BY source_id HAVING count(*) > {max}"
+                ))
+                .and_then(|mut s| s.query_map([], |row| row.get(0))?.collect())
+                .map_err(err)?;
+            for source in over {
+                let room = batch - ids.len();
+                if room == 0 {
+                    break;
+                }
+                let mut s = tx
+                    .prepare_cached(&format!(
+                        "SELECT id FROM entries WHERE source_id = ?1
+                         ORDER BY sort_time DESC, id DESC LIMIT {room} OFFSET {max}"
+                    ))
+                    .map_err(err)?;
+                let rows = s.query_map([source], |row| row.get(0)).map_err(err)?;
+                for id in rows {
+                    ids.insert(id.map_err(err)?);
+                }
+            }
+        }
+        let mut out = Pruned::default();
+        // A representative is replaced before its entry goes; checked at commit.
+        tx.pragma_update(None, "defer_foreign_keys", "ON")
+            .map_err(err)?;
+        let mut stories: HashSet<i64> = HashSet::new();
+        for id in &ids {
+            let story: Option<i64> = tx
+                .prepare_cached("SELECT story_id FROM entries WHERE id = ?1")
+                .and_then(|mut s| s.query_row([id], |row| row.get(0)))
+                .map_err(err)?;
+            stories.extend(story);
+            tx.prepare_cached(
+                "INSERT OR IGNORE INTO pruned (source_id, guid, pruned_at)
+                 SELECT source_id, guid, strftime('%s', 'now') FROM entries WHERE id = ?1",
+            )
+            .and_then(|mut s| s.execute([id]))
+            .map_err(err)?;
+            tx.prepare_cached("DELETE FROM entries WHERE id = ?1")
+                .and_then(|mut s| s.execute([id]))
+                .map_err(err)?;
+            out.entries += 1;
+        }
+        for story in stories {
+            let remaining: i64 = tx
+                .prepare_cached("SELECT count(*) FROM entries WHERE story_id = ?1")
+                .and_then(|mut s| s.query_row([story], |row| row.get(0)))
+                .map_err(err)?;
+            if remaining == 0 {
+                tx.prepare_cached("DELETE FROM stories WHERE id = ?1")
+                    .and_then(|mut s| s.execute([story]))
+                    .map_err(err)?;
+                out.stories += 1;
+            } else {
+                // The most complete remaining copy represents the story if its own went.
+                tx.prepare_cached(
+                    "UPDATE stories SET members = ?2,
+                        representative = CASE
+                            WHEN EXISTS (SELECT 1 FROM entries WHERE id = representative)
+                            THEN representative
+                            ELSE (SELECT id FROM entries WHERE story_id = ?1
+                                  ORDER BY length(coalesce(content, summary, '')) DESC, id DESC
+                                  LIMIT 1)
+                        END
+                     WHERE id = ?1",
+                )
+                .and_then(|mut s| s.execute(params![story, remaining]))
+                .map_err(err)?;
+            }
+        }
+        if let Some(t) = r.older_than {
+            for sql in [
+                "DELETE FROM fetch_log WHERE id IN
+                     (SELECT id FROM fetch_log WHERE started_at < ?1 LIMIT {batch})",
+                "DELETE FROM pages WHERE url IN
+                     (SELECT url FROM pages WHERE fetched_at < ?1 LIMIT {batch})",
+            ] {
+                out.other += tx
+                    .prepare_cached(&sql.replace("{batch}", &batch.to_string()))
+                    .and_then(|mut s| s.execute([t]))
+                    .map_err(err)?;
+            }
+        }
+        if let Some(t) = r.forget_before {
+            out.other += tx
+                .prepare_cached(&format!(
+                    "DELETE FROM pruned WHERE (source_id, guid) IN
+                         (SELECT source_id, guid FROM pruned WHERE pruned_at < ?1 LIMIT {batch})"
+                ))
+                .and_then(|mut s| s.execute([t]))
+                .map_err(err)?;
+        }
+        tx.commit().map_err(err)?;
+        Ok(out)
+    }
+
+    /// Lets SQLite refresh its query-planner statistics where they went stale (cheap; the
+    /// daemon runs it with its upkeep).
+    pub fn optimize(&self) -> Result<(), StoreError> {
+        self.conn
+            .execute_batch("PRAGMA optimize")
+            .map_err(|e| self.err(e))
+    }
+}
