@@ -345,7 +345,7 @@ fn retention_removes_old_entries_keeps_stories_consistent_and_remembers_them() {
     // keeps the story. A lone old entry takes its story with it.
     let old = story_entry("w1", "https://wire.example/a", &STORY, 0);
     let newer = story_entry("p1", "https://paper.example/a", &STORY[..2], 48);
-    ingest(&mut store, "wire", &[old.clone()]);
+    ingest(&mut store, "wire", std::slice::from_ref(&old));
     ingest(&mut store, "paper", &[newer]);
     let mut lone = entry("lone", "Lone");
     lone.published = old.published;
