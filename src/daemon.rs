@@ -23,8 +23,9 @@ use crate::publish::{Publisher, server};
 use crate::runner::Runner;
 use crate::store::Store;
 
-/// How long shutdown waits for fetches in flight before abandoning them.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+/// In-flight fetches get this long to finish at shutdown; with the server's drain and the
+/// final commit the daemon exits within ten seconds (systemd's TimeoutStopSec is 20 s).
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(7);
 
 /// How often the scheduler's next-run times are saved (they are also saved at shutdown).
 const SCHEDULE_SAVE_EVERY: Duration = Duration::from_secs(600);
@@ -182,7 +183,7 @@ pub async fn run(config_path: PathBuf) -> anyhow::Result<()> {
         tracing::warn!("abandoning fetches still running after {SHUTDOWN_GRACE:?}");
         tasks.abort_all();
     }
-    let _ = tokio::time::timeout(Duration::from_secs(5), http).await;
+    let _ = tokio::time::timeout(Duration::from_secs(1), http).await;
     after_changes.abort();
     let _ = after_changes.await;
     drop(runner);

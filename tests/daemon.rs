@@ -125,6 +125,13 @@ async fn sources_are_refetched_on_schedule_and_reload_adds_sources() {
     common::wait_for(10, "reload error in log", || {
         daemon.log().contains("config reload failed").then_some(())
     });
+    // The log names the problem as file:line:col.
+    let located = format!("{}:2:", config.display());
+    assert!(
+        daemon.log().contains(&located),
+        "no {located} in:\n{}",
+        daemon.log()
+    );
     assert_eq!(feed_titles(&url).await.len(), 3);
 
     assert!(daemon.stop().success(), "{}", daemon.log());
@@ -175,4 +182,42 @@ async fn a_restart_honours_the_publishers_max_age_and_fetches_nothing_early() {
         1
     );
     assert!(daemon.stop().success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_with_a_fetch_hanging_exits_cleanly_within_ten_seconds() {
+    let silent = common::hostile::silent_server().await;
+    let server = FeedServer::start(HashMap::from([("a.xml".to_string(), rss(&["A1"]))])).await;
+    let dir = tempfile::tempdir().unwrap();
+    let port = common::free_port();
+    let config = common::write_config(
+        dir.path(),
+        port,
+        &[
+            ("a".to_string(), server.url("a.xml")),
+            ("hangs".to_string(), format!("http://{silent}/feed.xml")),
+        ],
+        "[[feeds]]\nname = \"all\"\n",
+    );
+    let mut daemon = Daemon::start(&config, port);
+    let url = format!("{}/feeds/all.atom", daemon.base);
+    wait_titles(&url, |t| t.len() == 1, "the good source", || daemon.log()).await;
+    // By now the silent source's fetch is in flight (its timeout is 10 s).
+    let started = std::time::Instant::now();
+    let status = daemon.stop();
+    let took = started.elapsed();
+    assert!(status.success(), "exit {status:?}\n{}", daemon.log());
+    assert!(
+        took < std::time::Duration::from_secs(10),
+        "stopping took {took:?}"
+    );
+    let db = rusqlite::Connection::open(dir.path().join("wirefeed.db")).unwrap();
+    let ok: String = db
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(ok, "ok");
+    let entries: i64 = db
+        .query_row("SELECT count(*) FROM entries", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(entries, 1);
 }
