@@ -127,7 +127,9 @@ pub async fn run(config_path: PathBuf) -> anyhow::Result<()> {
             Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
             _ = save_schedule.tick() => {
                 persist_schedule(&writer, &next_runs).await;
-                runner.upkeep().await;
+                if runner.upkeep().await > 0 {
+                    publisher.changed();
+                }
             }
             _ = tokio::time::sleep(wake) => {}
             _ = heartbeat.tick() => {

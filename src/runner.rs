@@ -109,8 +109,9 @@ impl Runner {
     }
 
     /// Periodic store upkeep: drops dedup fingerprints and index postings that left the
-    /// merge window (with a day's margin), in small batches so ingest never waits long.
-    /// Returns how many entries were cleared.
+    /// merge window (with a day's margin), in small batches so ingest never waits long, then
+    /// applies retention and lets SQLite refresh its statistics. Returns how many entries
+    /// retention removed (published feeds must be re-rendered when it did).
     pub async fn upkeep(&self) -> usize {
         let engine = crate::dedup::Dedup::new(self.options.dedup);
         let before = self.clock.now().timestamp() - self.options.dedup.window_secs - 86_400;
@@ -146,7 +147,7 @@ impl Runner {
                 "expired dedup fingerprints outside the window"
             );
         }
-        self.prune().await;
+        let pruned = self.prune().await;
         let w = self.writer.clone();
         let optimized = tokio::task::spawn_blocking(move || {
             w.lock()
@@ -157,7 +158,7 @@ impl Runner {
         if let Ok(Err(e)) = optimized {
             tracing::warn!(error = %e, "PRAGMA optimize failed");
         }
-        total
+        pruned
     }
 
     /// Applies the retention rules in batches of 500 (each its own short transaction), at

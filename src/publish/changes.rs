@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::{Format, Publisher, archive};
+use super::{Format, Publisher};
 use crate::config::Config;
 use crate::store::{Store, StoreError};
 
@@ -94,12 +94,7 @@ impl Publisher {
     /// since the last pass. Blocking.
     fn settle(&self, writer: &Mutex<Store>) -> Result<Vec<String>, ExportError> {
         let config = self.config();
-        let frozen = {
-            let mut store = writer
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            archive::freeze_full_pages(&config, &mut store)?
-        };
+        let frozen = self.freeze_full_pages(writer)?;
         if !frozen.is_empty() {
             // The live documents now link the new pages.
             self.invalidate();

@@ -88,6 +88,15 @@ impl Format {
         }
     }
 
+    /// Renders stories as a document of this format.
+    pub fn render(self, info: &FeedInfo<'_>, base: &Url, stories: &[StoredStory]) -> String {
+        match self {
+            Format::Atom => atom::render_atom(info, base, stories),
+            Format::Rss => rss::render_rss(info, base, stories),
+            Format::Json => json::render_json(info, base, stories),
+        }
+    }
+
     /// The name people know the format by.
     pub fn label(self) -> &'static str {
         match self {
@@ -195,7 +204,7 @@ impl<'a> FeedInfo<'a> {
             title: &feed.title,
             description: feed.description.as_deref(),
             language: feed.language.clone(),
-            ttl_minutes: Some(freshness(feed, config, Utc::now()).as_secs().div_ceil(60)),
+            ttl_minutes: Some(ttl_minutes(feed, config)),
             hub: config.publish.websub_hub.as_ref(),
             sources: feed.sources.len(),
             doc,
@@ -203,18 +212,34 @@ impl<'a> FeedInfo<'a> {
     }
 }
 
-/// How long a reader may cache a feed: until the earliest next scheduled fetch of any of its
-/// sources (nothing can change before), at least a minute and at most an hour (a fetch may
-/// run early after a restart or a config reload).
-pub fn freshness(feed: &FeedConfig, config: &Config, now: DateTime<Utc>) -> std::time::Duration {
-    let next = config
+/// When a feed can next change: the earliest next scheduled fetch of any of its sources.
+/// Readers may cache it until then (see [`Rendered::max_age`]).
+pub fn next_change(feed: &FeedConfig, config: &Config, now: DateTime<Utc>) -> DateTime<Utc> {
+    config
         .sources
         .iter()
         .filter(|s| feed.sources.contains(&s.name))
         .map(|s| crate::schedule::next_run(&s.schedule, &s.name, now))
-        .min();
-    let secs = next.map_or(3600, |t| (t - now).num_seconds());
-    std::time::Duration::from_secs(secs.clamp(60, 3600) as u64)
+        .min()
+        .unwrap_or(now + chrono::Duration::hours(1))
+}
+
+/// The shortest polling period of a feed's sources, in minutes (RSS `<ttl>`). Measured from a
+/// fixed instant so that the document does not change with the clock (its ETag must not).
+pub fn ttl_minutes(feed: &FeedConfig, config: &Config) -> u64 {
+    config
+        .sources
+        .iter()
+        .filter(|s| feed.sources.contains(&s.name))
+        .map(|s| {
+            s.schedule
+                .period_hint(DateTime::<Utc>::UNIX_EPOCH)
+                .as_secs()
+                .div_ceil(60)
+        })
+        .min()
+        .unwrap_or(60)
+        .max(1)
 }
 
 /// One rendered feed document with its HTTP validators and compressed forms.
@@ -231,16 +256,22 @@ pub struct Rendered {
     /// Strong ETag of the uncompressed bytes, quoted; compressed forms append `-gz` / `-br`
     /// inside the quotes (a strong validator names exact bytes).
     pub etag: String,
-    /// The newest entry's update time (HTTP dates have one-second resolution).
+    /// When this document last changed (HTTP dates have one-second resolution).
     pub last_modified: DateTime<Utc>,
-    /// Seconds a reader may cache it (`Cache-Control: max-age`).
-    pub max_age: u64,
+    /// Until when it cannot change (the next scheduled fetch of its sources); `None` for a
+    /// document that never changes (an archive page).
+    pub fresh_until: Option<DateTime<Utc>>,
     generation: u64,
 }
 
 impl Rendered {
     /// Wraps a rendered document: hashes it and compresses it once.
-    pub fn new(body: String, format: Format, last_modified: DateTime<Utc>, max_age: u64) -> Self {
+    pub fn new(
+        body: String,
+        format: Format,
+        last_modified: DateTime<Utc>,
+        fresh_until: Option<DateTime<Utc>>,
+    ) -> Self {
         let gzip = {
             let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
             enc.write_all(body.as_bytes()).expect("writing to a Vec");
@@ -263,8 +294,18 @@ impl Rendered {
             br: Bytes::from(br),
             content_type: format.content_type(),
             last_modified,
-            max_age,
+            fresh_until,
             generation: 0,
+        }
+    }
+
+    /// Seconds a reader may cache it now (`Cache-Control: max-age`): until the next scheduled
+    /// fetch, at least a minute and at most an hour (a fetch may run early after a restart or
+    /// a reload); a year for a document that never changes.
+    pub fn max_age(&self, now: DateTime<Utc>) -> u64 {
+        match self.fresh_until {
+            None => ARCHIVE_MAX_AGE,
+            Some(t) => (t - now).num_seconds().clamp(60, 3600) as u64,
         }
     }
 }
@@ -290,6 +331,10 @@ pub struct Publisher {
     generation: AtomicU64,
     cache: Mutex<HashMap<(String, Format), Arc<Rendered>>>,
     status: Mutex<Option<StatusPage>>,
+    /// Per feed: how far the archive scan got (see `archive::Cursor`).
+    archive_cursors: Mutex<HashMap<String, archive::Cursor>>,
+    /// Per live document: its last ETag and when that changed (for Last-Modified).
+    modified: Mutex<HashMap<(String, Format), (String, DateTime<Utc>)>>,
     /// Frozen archive pages, rendered with their compressed forms.
     archives: Mutex<HashMap<(String, u32, Format), Arc<Rendered>>>,
     /// What static export and WebSub last saw of each live document (its ETag).
@@ -309,6 +354,8 @@ impl Publisher {
             generation: AtomicU64::new(1),
             cache: Mutex::new(HashMap::new()),
             status: Mutex::new(None),
+            modified: Mutex::new(HashMap::new()),
+            archive_cursors: Mutex::new(HashMap::new()),
             archives: Mutex::new(HashMap::new()),
             published: Mutex::new(HashMap::new()),
             changed: tokio::sync::Notify::new(),
@@ -375,18 +422,28 @@ impl Publisher {
             },
         );
         let base = &config.server.base_url;
-        let body = match format {
-            Format::Atom => atom::render_atom(&info, base, &stories),
-            Format::Rss => rss::render_rss(&info, base, &stories),
-            Format::Json => json::render_json(&info, base, &stories),
-        };
-        let last_modified = stories
+        let body = format.render(&info, base, &stories);
+        let newest = stories
             .iter()
             .map(|s| s.entry.updated)
             .max()
             .unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
-        let max_age = freshness(feed, &config, Utc::now()).as_secs();
-        let mut rendered = Rendered::new(body, format, last_modified, max_age);
+        let now = Utc::now();
+        let mut rendered =
+            Rendered::new(body, format, newest, Some(next_change(feed, &config, now)));
+        // Last-Modified is when the bytes last changed: a new archive link or a pruned story
+        // changes the document without a newer story. The first rendering after start uses
+        // the newest story's date.
+        {
+            let mut seen = self.modified.lock().expect("modified lock");
+            let at = match seen.get(&key) {
+                Some((etag, at)) if *etag == rendered.etag => *at,
+                Some(_) => now.max(newest),
+                None => newest,
+            };
+            rendered.last_modified = at;
+            seen.insert(key.clone(), (rendered.etag.clone(), at));
+        }
         rendered.generation = generation;
         let rendered = Arc::new(rendered);
         self.cache
@@ -417,12 +474,7 @@ impl Publisher {
         };
         let body = String::from_utf8(page.body)
             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-        let rendered = Arc::new(Rendered::new(
-            body,
-            format,
-            page.last_modified,
-            ARCHIVE_MAX_AGE,
-        ));
+        let rendered = Arc::new(Rendered::new(body, format, page.last_modified, None));
         let mut cache = self.archives.lock().expect("archive lock");
         if cache.len() >= 256 {
             cache.clear();
@@ -482,7 +534,7 @@ impl Publisher {
     }
 
     /// Runs `f` on the shared reader connection, opening it on first use.
-    fn with_reader<T>(
+    pub(super) fn with_reader<T>(
         &self,
         f: impl FnOnce(&Store) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {

@@ -257,7 +257,8 @@ fn respond(r: &Rendered, headers: &HeaderMap) -> Response {
     );
     h.insert(
         header::CACHE_CONTROL,
-        HeaderValue::from_str(&format!("public, max-age={}", r.max_age)).expect("ascii"),
+        HeaderValue::from_str(&format!("public, max-age={}", r.max_age(Utc::now())))
+            .expect("ascii"),
     );
     h.insert(
         header::VARY,
@@ -333,7 +334,7 @@ mod tests {
             "x".into(),
             Format::Atom,
             Utc.with_ymd_and_hms(2024, 1, 2, 3, 4, 5).unwrap(),
-            60,
+            None,
         );
         r.etag = "\"abc\"".into();
         r

@@ -1,9 +1,9 @@
 //! Archive pages (RFC 5005) of published feeds: which stories the next page holds, and the
 //! frozen pages themselves.
 //!
-//! A feed's stories are archived in the order they first appeared in it: the key of a story
-//! is the id of its first entry from one of the feed's sources (entry ids only grow), so
-//! the order of stories already seen never changes when later copies arrive.
+//! A feed's stories are archived in the order they appeared in it: the key of a story is the
+//! id of its first entry from one of the feed's sources after the previous scan (entry ids
+//! grow), and each story is archived once per feed (`archived_items`).
 
 use std::collections::HashSet;
 
@@ -16,16 +16,36 @@ use crate::model::StoredStory;
 
 /// Which stories may go into a feed's next archive page.
 pub struct ArchiveQuery<'a> {
+    /// The feed's name: what it archived already is skipped.
+    pub feed: &'a str,
     /// The feed's sources: a story belongs to the feed through a member from one of them.
     pub sources: &'a [String],
     /// One item per story (true) or per entry.
     pub dedup: bool,
-    /// Only stories whose key is greater (after the last frozen page).
+    /// Only stories whose key is greater (where the last scan stopped).
     pub after: i64,
     /// How many stories a page holds.
     pub limit: usize,
     /// The feed's filters.
     pub keep: &'a dyn Fn(&StoredStory) -> bool,
+}
+
+/// One story found for an archive page.
+#[derive(Debug, Clone)]
+pub struct ArchiveItem {
+    /// Its place in archive order.
+    pub key: i64,
+    /// Its story id (entry id for a feed without dedup): recorded as archived.
+    pub item: i64,
+    pub story: StoredStory,
+}
+
+/// What one scan found, and how far it read.
+#[derive(Debug, Clone)]
+pub struct ArchiveScan {
+    pub kept: Vec<ArchiveItem>,
+    /// The last key examined: the next scan starts after it.
+    pub scanned_to: i64,
 }
 
 /// A feed's frozen pages so far.
@@ -64,45 +84,53 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
-    /// The stories for the next page, in archive order, with their keys: at most `limit`,
-    /// fewer when fewer exist yet (then the page is not full and is not frozen).
-    pub fn archive_candidates(
-        &self,
-        q: &ArchiveQuery<'_>,
-    ) -> Result<Vec<(i64, StoredStory)>, StoreError> {
+    /// Scans the feed's stories first seen after `q.after`, in archive order, for the next
+    /// page: at most `q.limit` kept by the filter, examining at most a bounded number, and
+    /// says how far it got so that the next scan goes on from there (a narrow filter still
+    /// fills pages, a little per pass). Stories already on an archive page are skipped.
+    pub fn archive_scan(&self, q: &ArchiveQuery<'_>) -> Result<ArchiveScan, StoreError> {
+        let mut out = ArchiveScan {
+            kept: Vec::new(),
+            scanned_to: q.after,
+        };
         if q.sources.is_empty() || q.limit == 0 {
-            return Ok(Vec::new());
+            return Ok(out);
         }
         let names = serde_json::to_string(q.sources).expect("strings serialise");
-        let mut out = Vec::new();
+        let cap = scan_cap(q.limit);
         if q.dedup {
-            // Stories first seen after `after`: a member past it and none at or before it.
-            // Reads only the entries stored since the last page, not the whole feed.
+            // A story's key is its first member (from these sources) after `after`: entry
+            // ids only grow, so a story seen before keeps its place. Reads only the entries
+            // stored since, not the whole feed.
             let mut stmt = self
                 .conn
-                .prepare_cached(
-                    "WITH src AS (SELECT id FROM sources
-                                  WHERE name IN (SELECT value FROM json_each(?1)))
-                     SELECT e.story_id, min(e.id) AS k FROM entries e
+                .prepare_cached(&format!(
+                    "SELECT e.story_id, min(e.id) AS k FROM entries e
                      WHERE e.id > ?2 AND e.story_id IS NOT NULL
-                       AND e.source_id IN (SELECT id FROM src)
-                       AND NOT EXISTS (SELECT 1 FROM entries o
-                                       WHERE o.story_id = e.story_id AND o.id <= ?2
-                                         AND o.source_id IN (SELECT id FROM src))
-                     GROUP BY e.story_id ORDER BY k",
-                )
+                       AND e.source_id IN (SELECT id FROM sources
+                                           WHERE name IN (SELECT value FROM json_each(?1)))
+                       AND e.story_id NOT IN (SELECT item FROM archived_items WHERE feed = ?3)
+                     GROUP BY e.story_id ORDER BY k LIMIT {cap}"
+                ))
                 .map_err(|e| self.err(e))?;
             let keys: Vec<(i64, i64)> = stmt
-                .query_map(params![names, q.after], |r| Ok((r.get(0)?, r.get(1)?)))
+                .query_map(params![names, q.after, q.feed], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
                 .and_then(Iterator::collect)
                 .map_err(|e| self.err(e))?;
             let wanted: HashSet<&str> = q.sources.iter().map(String::as_str).collect();
-            for (story, key) in keys.into_iter().take(scan_cap(q.limit)) {
+            for (story, key) in keys {
+                out.scanned_to = key;
                 if let Some(s) = self.story(story, &wanted)?
                     && (q.keep)(&s)
                 {
-                    out.push((key, s));
-                    if out.len() >= q.limit {
+                    out.kept.push(ArchiveItem {
+                        key,
+                        item: story,
+                        story: s,
+                    });
+                    if out.kept.len() >= q.limit {
                         break;
                     }
                 }
@@ -114,20 +142,25 @@ impl Store {
                     "SELECT e.id, {ENTRY_COLUMNS}
                      FROM entries e JOIN sources s ON s.id = e.source_id
                      WHERE e.id > ?2 AND s.name IN (SELECT value FROM json_each(?1))
-                     ORDER BY e.id"
+                     ORDER BY e.id LIMIT {cap}"
                 ))
                 .map_err(|e| self.err(e))?;
             let rows = stmt
                 .query_map(params![names, q.after], |r| {
-                    Ok((r.get(0)?, entry_at(r, 1)?))
+                    Ok((r.get::<_, i64>(0)?, entry_at(r, 1)?))
                 })
                 .map_err(|e| self.err(e))?;
-            for row in rows.take(scan_cap(q.limit)) {
+            for row in rows {
                 let (key, entry) = row.map_err(|e| self.err(e))?;
+                out.scanned_to = key;
                 let s = StoredStory::single(entry);
                 if (q.keep)(&s) {
-                    out.push((key, s));
-                    if out.len() >= q.limit {
+                    out.kept.push(ArchiveItem {
+                        key,
+                        item: key,
+                        story: s,
+                    });
+                    if out.kept.len() >= q.limit {
                         break;
                     }
                 }
@@ -144,6 +177,7 @@ impl Store {
         feed: &str,
         page: u32,
         last_key: i64,
+        items: &[i64],
         last_modified: DateTime<Utc>,
         docs: &[(&str, &[u8])],
     ) -> Result<bool, StoreError> {
@@ -171,6 +205,13 @@ impl Store {
                 "INSERT INTO archive_pages (feed, page, format, body, last_modified, created_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![feed, page, format, body, to_ts(last_modified), now],
+            )
+            .map_err(err)?;
+        }
+        for item in items {
+            tx.execute(
+                "INSERT OR IGNORE INTO archived_items (feed, item) VALUES (?1, ?2)",
+                params![feed, item],
             )
             .map_err(err)?;
         }

@@ -24,7 +24,7 @@ use include_dir::{Dir, include_dir};
 use rusqlite::Connection;
 use rusqlite_migration::{M, Migrations};
 
-pub use archive::{ArchivePage, ArchiveQuery, ArchiveState};
+pub use archive::{ArchiveItem, ArchivePage, ArchiveQuery, ArchiveScan, ArchiveState};
 pub use checkpoint::Checkpointer;
 pub use entries::{EntryQuery, FetchSave};
 pub use learned::LearnedRow;

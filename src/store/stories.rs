@@ -431,13 +431,14 @@ impl Store {
         let members: Vec<(i64, i64, String, StoredEntry)> =
             rows.collect::<Result<_, _>>().map_err(|e| self.err(e))?;
         // The story's representative, unless it comes from a source outside this feed:
-        // then the most complete member from the feed's own sources.
+        // then the most complete member from the feed's own sources, the latest on a tie
+        // (the rule the engine and retention use too).
         let in_feed =
             |m: &&(i64, i64, String, StoredEntry)| wanted.contains(m.3.source_name.as_str());
         let chosen = members
             .iter()
             .find(|m| m.0 == rep && in_feed(m))
-            .or_else(|| members.iter().filter(in_feed).max_by_key(|m| (m.1, -m.0)))
+            .or_else(|| members.iter().filter(in_feed).max_by_key(|m| (m.1, m.0)))
             .map(|m| m.0);
         let Some(chosen) = chosen else {
             return Ok(None);
