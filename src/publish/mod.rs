@@ -310,6 +310,9 @@ impl Rendered {
     }
 }
 
+/// A live document: feed name and format.
+type DocKey = (String, Format);
+
 /// The status page as last rendered, and when.
 struct StatusPage {
     html: Arc<String>,
@@ -334,7 +337,7 @@ pub struct Publisher {
     /// Per feed: how far the archive scan got (see `archive::Cursor`).
     archive_cursors: Mutex<HashMap<String, archive::Cursor>>,
     /// Per live document: its last ETag and when that changed (for Last-Modified).
-    modified: Mutex<HashMap<(String, Format), (String, DateTime<Utc>)>>,
+    modified: Mutex<HashMap<DocKey, (String, DateTime<Utc>)>>,
     /// Frozen archive pages, rendered with their compressed forms.
     archives: Mutex<HashMap<(String, u32, Format), Arc<Rendered>>>,
     /// What static export and WebSub last saw of each live document (its ETag).
