@@ -195,7 +195,7 @@ pub fn render_status(
         let site = s
             .feed_link
             .as_deref()
-            .filter(|l| l.starts_with("http://") || l.starts_with("https://"));
+            .filter(|l| super::atom::is_web_url(l));
         let name = match site {
             Some(l) => format!("<a href=\"{}\">{}</a>", esc(l), esc(&s.name)),
             None => esc(&s.name),
