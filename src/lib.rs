@@ -36,6 +36,7 @@ pub mod config;
 pub mod daemon;
 pub mod dedup;
 pub mod fetch;
+pub mod harness;
 pub mod ingest;
 pub mod logging;
 pub mod metrics;

@@ -4,6 +4,7 @@
 //! HTML with absolute URLs and a plain-text title. Boilerplate removal, tracking-parameter
 //! stripping and wire metadata build on this module.
 
+pub mod depth;
 pub mod dom;
 pub mod extract;
 pub mod learned;
@@ -69,6 +70,22 @@ impl Cleaner {
         feed_url: &Url,
         learned: &dyn Fn(&str) -> bool,
     ) -> CleanEntry {
+        let flat = |h: &Option<String>| {
+            h.as_deref()
+                .map(|h| depth::limit_nesting(h, depth::MAX_DEPTH))
+                .filter(|c| matches!(c, std::borrow::Cow::Owned(_)))
+                .map(std::borrow::Cow::into_owned)
+        };
+        let (content, summary) = (flat(&raw.content), flat(&raw.summary));
+        if content.is_none() && summary.is_none() {
+            return self.clean_blocks(raw, feed_url, &blocks_of(body_of(raw)), learned);
+        }
+        // A pathologically nested body: cleaned from its flattened copy.
+        let raw = &RawEntry {
+            content: content.or_else(|| raw.content.clone()),
+            summary: summary.or_else(|| raw.summary.clone()),
+            ..raw.clone()
+        };
         self.clean_blocks(raw, feed_url, &blocks_of(body_of(raw)), learned)
     }
 

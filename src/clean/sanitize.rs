@@ -110,6 +110,7 @@ thread_local! {
 
 /// Sanitises `html`, making every URL absolute against `base`.
 pub fn sanitize_html(html: &str, base: &Url) -> String {
+    let html = &*super::depth::limit_nesting(html, super::depth::MAX_DEPTH);
     NEWS.with(|b| {
         let mut b = b.borrow_mut();
         BASE.with(|cell| *cell.borrow_mut() = Some(base.clone()));
@@ -120,6 +121,7 @@ pub fn sanitize_html(html: &str, base: &Url) -> String {
 
 /// Plain text of an HTML fragment (tags dropped, entities decoded, whitespace collapsed).
 pub fn html_to_text(html: &str) -> String {
+    let html = &*super::depth::limit_nesting(html, super::depth::MAX_DEPTH);
     let text = if html.contains('<') || html.contains('&') {
         let stripped = TEXT_ONLY.with(|b| b.clean(html).to_string());
         unescape(&stripped)

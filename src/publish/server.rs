@@ -60,15 +60,35 @@ async fn metrics_text(State(m): State<Arc<Metrics>>) -> Response {
         .into_response()
 }
 
+/// The feed and format a `/feeds/FILE` request names (`world.rss` → ("world", RSS)).
+pub fn feed_file(file: &str) -> Option<(&str, Format)> {
+    let (name, ext) = file.rsplit_once('.')?;
+    Some((name, Format::from_ext(ext)?))
+}
+
+/// The page and format a `/feeds/NAME/archive/FILE` request names (`3.json` → (3, JSON)).
+pub fn archive_file(file: &str) -> Option<(u32, Format)> {
+    let (n, ext) = file.rsplit_once('.')?;
+    Some((n.parse().ok()?, Format::from_ext(ext)?))
+}
+
+/// Runs every header decision of a feed response (for the fuzzing harness).
+pub fn exercise_headers(headers: &HeaderMap) {
+    let r = Rendered::new(
+        "<feed/>".into(),
+        Format::Atom,
+        DateTime::<Utc>::UNIX_EPOCH,
+        None,
+    );
+    std::hint::black_box(respond(&r, headers));
+}
+
 async fn feed(
     State(p): State<Arc<Publisher>>,
     Path(file): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let Some((name, format)) = file
-        .rsplit_once('.')
-        .and_then(|(n, ext)| Some((n.to_string(), Format::from_ext(ext)?)))
-    else {
+    let Some((name, format)) = feed_file(&file).map(|(n, f)| (n.to_string(), f)) else {
         return (
             StatusCode::NOT_FOUND,
             "no such feed format (.atom, .rss or .json)\n",
@@ -100,10 +120,7 @@ async fn archive(
     Path((name, file)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    let Some((n, format)) = file
-        .rsplit_once('.')
-        .and_then(|(n, ext)| Some((n.parse::<u32>().ok()?, Format::from_ext(ext)?)))
-    else {
+    let Some((n, format)) = archive_file(&file) else {
         return (StatusCode::NOT_FOUND, "no such archive page\n").into_response();
     };
     match tokio::task::spawn_blocking(move || p.archive_page(&name, n, format)).await {

@@ -87,7 +87,8 @@ pub fn extract(html: &str, url: Option<&str>) -> Article {
 
 /// Extracts the article from `html` with caller-supplied `rules` (e.g. extended from config).
 pub fn extract_with(html: &str, _url: Option<&str>, rules: &Rules) -> Article {
-    let page = dom::build(html, rules);
+    let html = crate::clean::depth::limit_nesting(html, crate::clean::depth::MAX_DEPTH);
+    let page = dom::build(&html, rules);
     let ld = jsonld::parse(&page.json_ld);
     let title = meta::title(&page, ld.as_ref());
     let stats = score::compute(&page, rules);
