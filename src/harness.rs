@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use url::Url;
 
 use crate::clean::Cleaner;
@@ -67,7 +67,7 @@ pub fn http_request(data: &[u8]) {
     .zip(lines)
     {
         if let Ok(v) = HeaderValue::from_str(line) {
-            headers.insert(HeaderName::from(name), v);
+            headers.insert(name, v);
         }
     }
     let file = path.rsplit('/').next().unwrap_or_default();
