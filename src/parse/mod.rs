@@ -69,19 +69,71 @@ pub fn parse_feed(
             "\"https://jsonfeed.org/version/",
             1,
         );
-        parser.parse(text.as_bytes())
+        guarded(|| parser.parse(text.as_bytes()))
     } else {
         let decoded = encoding::decode(bytes, http_charset);
         sy_interval = syndication_interval(&decoded.text);
         let kept = limits::truncate_entries(&decoded.text, limits.max_entries);
         let repaired = legacy::repair(&kept);
         let text = legacy::bridge(&repaired);
-        parser.parse(text.as_bytes())
-    }
-    .map_err(classify)?;
+        let text = strip_late_declarations(&text);
+        guarded(|| parser.parse(text.as_bytes()))
+    }?;
     let mut parsed = convert(feed, limits);
     parsed.meta.update_interval = parsed.meta.update_interval.max(sy_interval);
     Ok(parsed)
+}
+
+/// Runs the feed parser, turning a panic inside it into a parse error: a hostile document
+/// must cost one source one fetch, never a task. (Fuzzing found one: quick-xml panics on an
+/// XML declaration inside the document.)
+fn guarded(
+    parse: impl FnOnce() -> Result<feed_rs::model::Feed, feed_rs::parser::ParseFeedError>,
+) -> Result<feed_rs::model::Feed, ParseError> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(parse)) {
+        Ok(r) => r.map_err(classify),
+        Err(_) => Err(ParseError::Malformed(
+            "the XML parser failed on this document (an internal error, reported above)".into(),
+        )),
+    }
+}
+
+/// Removes XML declarations that are not at the start of the document: they are malformed
+/// there, and the text is already decoded, so an encoding they name means nothing.
+fn strip_late_declarations(text: &str) -> std::borrow::Cow<'_, str> {
+    let start = text.len()
+        - text
+            .trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n'])
+            .len();
+    let body = &text[start..];
+    let skip = if body.starts_with("<?xml") {
+        body.find("?>").map_or(0, |e| e + 2)
+    } else {
+        0
+    };
+    let rest = &body[skip..];
+    let late = |s: &str| {
+        s.match_indices("<?xml")
+            .any(|(i, _)| s[i + 5..].starts_with(|c: char| c.is_whitespace() || c == '?'))
+    };
+    if !late(rest) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    out.push_str(&text[..start + skip]);
+    let mut r = rest;
+    while let Some(i) = r.find("<?xml") {
+        let after = &r[i + 5..];
+        if after.starts_with(|c: char| c.is_whitespace() || c == '?') {
+            out.push_str(&r[..i]);
+            r = after.find("?>").map_or("", |e| &after[e + 2..]);
+        } else {
+            out.push_str(&r[..i + 5]);
+            r = after;
+        }
+    }
+    out.push_str(r);
+    std::borrow::Cow::Owned(out)
 }
 
 /// The RSS syndication module's hint (`sy:updatePeriod` / `sy:updateFrequency`): "hourly"
@@ -333,5 +385,18 @@ mod tests {
         .unwrap();
         assert_eq!(f.entries.len(), 10);
         assert_eq!(f.entries[0].title.len(), 20);
+    }
+
+    #[test]
+    fn an_xml_declaration_inside_the_document_is_dropped_not_fatal() {
+        let doc = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\"><channel>\
+                   <title>T</title><item><title>A</title>\
+                   <?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><guid>a</guid></item>\
+                   </channel></rss>";
+        let feed = parse_feed(doc.as_bytes(), None, None, ParseLimits::default()).unwrap();
+        assert_eq!(feed.entries.len(), 1);
+        assert_eq!(feed.entries[0].title, "A");
+        let pi = "<?xml version=\"1.0\"?><a><?xml-stylesheet href=\"x\"?></a>";
+        assert_eq!(strip_late_declarations(pi), pi);
     }
 }
