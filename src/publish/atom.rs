@@ -20,36 +20,16 @@ pub fn feed_url(base: &Url, feed: &str, ext: &str) -> String {
 /// (the feed's `updated` is the newest story's), so an unchanged feed renders to the same
 /// bytes and keeps its ETag.
 pub fn render_atom(feed: &FeedInfo<'_>, base: &Url, stories: &[StoredStory]) -> String {
-    let self_url = feed.self_url(base, Format::Atom);
-    let mut links = vec![
-        Link {
-            href: self_url,
-            rel: "self".into(),
-            mime_type: Some("application/atom+xml".into()),
-            ..Default::default()
-        },
+    let mut links = feed.feed_links(base, Format::Atom);
+    links.insert(
+        1,
         Link {
             href: base.to_string(),
             rel: "alternate".into(),
             mime_type: Some("text/html".into()),
             ..Default::default()
         },
-    ];
-    if let Some(hub) = feed.hub {
-        links.push(Link {
-            href: hub.to_string(),
-            rel: "hub".into(),
-            ..Default::default()
-        });
-    }
-    for (rel, href) in feed.history_links(base, Format::Atom) {
-        links.push(Link {
-            href,
-            rel: rel.into(),
-            mime_type: Some("application/atom+xml".into()),
-            ..Default::default()
-        });
-    }
+    );
     let (namespaces, extensions) = super::archive::atom_marker(feed.doc);
     let updated = stories
         .iter()

@@ -146,6 +146,35 @@ impl FeedInfo<'_> {
         }
     }
 
+    /// The feed-level links every XML format carries, as Atom links (RSS writes them as
+    /// `atom:link`): `self` (the URL served), `hub` when WebSub is on, and the RFC 5005
+    /// history links.
+    pub fn feed_links(&self, base: &Url, format: Format) -> Vec<atom_syndication::Link> {
+        use atom_syndication::Link;
+        let mut links = vec![Link {
+            href: self.self_url(base, format),
+            rel: "self".into(),
+            mime_type: Some(format.media_type().into()),
+            ..Default::default()
+        }];
+        if let Some(hub) = self.hub {
+            links.push(Link {
+                href: hub.to_string(),
+                rel: "hub".into(),
+                ..Default::default()
+            });
+        }
+        for (rel, href) in self.history_links(base, format) {
+            links.push(Link {
+                href,
+                rel: rel.into(),
+                mime_type: Some(format.media_type().into()),
+                ..Default::default()
+            });
+        }
+        links
+    }
+
     /// RFC 5005 links: (rel, URL) — `prev-archive` to the next older page, and from an
     /// archive page `current` back to the live feed.
     pub fn history_links(&self, base: &Url, format: Format) -> Vec<(&'static str, String)> {

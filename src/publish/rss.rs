@@ -19,33 +19,12 @@ use crate::model::{StoredEntry, StoredStory};
 /// Renders one feed as RSS 2.0: one item per story, newest first. Deterministic, like
 /// [`super::atom::render_atom`], so an unchanged feed keeps its ETag.
 pub fn render_rss(feed: &FeedInfo<'_>, base: &Url, stories: &[StoredStory]) -> String {
-    let self_url = feed.self_url(base, Format::Rss);
     let updated = stories
         .iter()
         .map(|s| s.entry.updated)
         .max()
         .unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
-    let mut links = vec![Link {
-        href: self_url,
-        rel: "self".into(),
-        mime_type: Some("application/rss+xml".into()),
-        ..Default::default()
-    }];
-    if let Some(hub) = feed.hub {
-        links.push(Link {
-            href: hub.to_string(),
-            rel: "hub".into(),
-            ..Default::default()
-        });
-    }
-    for (rel, href) in feed.history_links(base, Format::Rss) {
-        links.push(Link {
-            href,
-            rel: rel.into(),
-            mime_type: Some("application/rss+xml".into()),
-            ..Default::default()
-        });
-    }
+    let links = feed.feed_links(base, Format::Rss);
     let (namespaces, extensions) = super::archive::rss_marker(feed.doc);
     let channel = Channel {
         title: xml_safe(feed.title),
