@@ -237,6 +237,7 @@ async fn archive_pages_chain_stay_frozen_mirror_to_disk_and_ping_the_hub() {
     }
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     assert!(reader.join().unwrap() > 0);
+    // Written before the live file that links it.
     assert!(static_dir.join("feeds/all/archive/3.json").exists());
 
     // The hub heard about the live feed in every format.

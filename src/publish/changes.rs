@@ -99,6 +99,12 @@ impl Publisher {
             // The live documents now link the new pages.
             self.invalidate();
         }
+        // Archive pages reach the folder before the live documents that link them: a web
+        // server never serves a prev-archive link to a missing file.
+        if let Some(dir) = &config.publish.dir {
+            self.export_archives(&config, dir)?;
+            write_atomically(&dir.join("feed.xsl"), super::FEED_XSL.as_bytes())?;
+        }
         let mut changed = Vec::new();
         for feed in &config.feeds {
             for format in Format::ALL {
@@ -129,10 +135,6 @@ impl Publisher {
                     .expect("published lock")
                     .insert(key, r.etag.clone());
             }
-        }
-        if let Some(dir) = &config.publish.dir {
-            self.export_archives(&config, dir)?;
-            write_atomically(&dir.join("feed.xsl"), super::FEED_XSL.as_bytes())?;
         }
         Ok(changed)
     }
