@@ -6,7 +6,7 @@
 //! The engine only reads (through the trait) and says what to write.
 
 use super::DedupConfig;
-use super::fingerprint::{Fingerprint, Paragraph, SHINGLE_WORDS};
+use super::fingerprint::{Fingerprint, Paragraph, SHINGLE_WORDS, anchor_window};
 use super::normalize::canonical_url;
 use super::verify::{Evidence, compare, verify};
 
@@ -102,7 +102,7 @@ pub struct Revision {
 }
 
 /// The keys a member is found by, for the store to persist.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Keys {
     /// Hash of the canonical URL.
     pub url_key: Option<i64>,
@@ -136,12 +136,29 @@ impl Dedup {
         &self.cfg
     }
 
+    /// A name for how anchors are selected: the store rebuilds its index from the stored
+    /// fingerprints when it changes, since expiry recomputes an entry's anchors to delete
+    /// them and must find the ones that were stored.
+    pub fn anchor_scheme(&self) -> String {
+        format!(
+            "{} window={} target={} max={}",
+            crate::dedup::fingerprint::ANCHOR_SCHEME,
+            self.cfg.anchor_window,
+            self.cfg.anchor_target,
+            self.cfg.max_anchors
+        )
+    }
+
     /// The keys under which a member is stored.
     pub fn keys(&self, url: Option<&str>, fp: &Fingerprint) -> Keys {
         Keys {
             url_key: url.map(url_key),
             text_hash: (fp.content_tokens() >= EXACT_MIN_TOKENS).then_some(fp.text_hash as i64),
-            anchors: fp.anchors(self.cfg.anchor_window, self.cfg.max_anchors),
+            anchors: fp.anchors(
+                self.cfg.anchor_window,
+                self.cfg.anchor_target,
+                self.cfg.max_anchors,
+            ),
         }
     }
 
@@ -197,7 +214,11 @@ impl Dedup {
     ) -> Result<Vec<(StoryId, u32)>, S::Error> {
         let mut hits: std::collections::HashMap<StoryId, u32> = Default::default();
         let mut buf = Vec::new();
-        for k in fp.anchors(self.cfg.anchor_window, self.cfg.max_anchors) {
+        for k in fp.anchors(
+            self.cfg.anchor_window,
+            self.cfg.anchor_target,
+            self.cfg.max_anchors,
+        ) {
             buf.clear();
             store.anchor_stories(k, since, until, self.cfg.per_key_cap, &mut buf)?;
             if buf.len() >= self.cfg.per_key_cap {
@@ -225,17 +246,20 @@ impl Dedup {
         let fp = e.fingerprint;
         let cands = self.candidates(store, fp, since, until)?;
         // A single shared key between two long texts cannot reach the containment
-        // threshold (a shared run twice the window yields at least two keys).
-        let big = |n: usize| n >= 4 * self.cfg.anchor_window;
+        // threshold (a shared run twice the larger of their windows yields at least two).
+        let window = |n: usize| anchor_window(n, self.cfg.anchor_window, self.cfg.anchor_target);
+        let both_big = |a: usize, b: usize| {
+            let w = window(a).max(window(b));
+            a >= 4 * w && b >= 4 * w
+        };
         let a = content(fp);
         let mut best: Option<(StoryId, Evidence)> = None;
         for (sid, hits) in cands {
             let members = store.members(sid, self.cfg.max_versions)?;
             if hits < 2
-                && big(fp.content_shingles())
-                && members
-                    .first()
-                    .is_some_and(|m| big(m.fingerprint.content_shingles()))
+                && members.first().is_some_and(|m| {
+                    both_big(fp.content_shingles(), m.fingerprint.content_shingles())
+                })
             {
                 continue;
             }

@@ -53,6 +53,10 @@ pub struct Fingerprint {
 /// common 5-grams, short enough that a one-number edit only breaks 5 of them.
 pub const SHINGLE_WORDS: usize = 5;
 
+/// The version of [`Fingerprint::anchors`]' selection rule (with the shingle size); bump it
+/// whenever the rule changes, so that stores rebuild their candidate index.
+pub const ANCHOR_SCHEME: &str = "winnow-v2 shingle=5 starts=6";
+
 fn hash_tokens(tokens: &[String]) -> u64 {
     xxh3_64(tokens.join(" ").as_bytes())
 }
@@ -109,15 +113,21 @@ impl Fingerprint {
         self.paragraphs.iter().filter(|p| !p.builtin_boilerplate)
     }
 
-    /// Index keys of a stored entry: the first shingle of every content
-    /// paragraph plus winnowed anchors over all content shingles, in text
-    /// order, deduplicated, at most `max_anchors` (the first ones: truncated
-    /// copies keep the start).
+    /// Index keys of an entry (stored, and probed with): the first shingle of each of the
+    /// first content paragraphs, then winnowed anchors over all content shingles, in text
+    /// order, deduplicated, at most `max_anchors`.
     ///
-    /// Why both: winnowing guarantees a common key for any shared run of
-    /// ≥ `window` shingles, and paragraph-start keys catch a teaser that
-    /// consists of one short paragraph taken whole.
-    pub fn anchors(&self, window: usize, max_anchors: usize) -> Vec<u32> {
+    /// Why both: winnowing guarantees a common key for any shared run of at least the
+    /// window (plus the shingle's words), and paragraph-start keys catch a teaser made of
+    /// one or two short paragraphs taken whole from the top.
+    ///
+    /// Why the window grows with the text (never below `min_window`, so that about
+    /// `2 × target` anchors are kept): every posting costs a write and every key a lookup, and
+    /// a long article would otherwise cost ten times a short one. Two texts winnowed with
+    /// different windows still share a key for every shared run as long as the larger
+    /// window: the minimum of that run's larger window is the minimum of every smaller
+    /// window around it, so both sides select it.
+    pub fn anchors(&self, min_window: usize, target: usize, max_anchors: usize) -> Vec<u32> {
         let content: Vec<&Paragraph> = self.content_paragraphs().collect();
         let seq: Vec<u32> = content
             .iter()
@@ -125,9 +135,14 @@ impl Fingerprint {
             .collect();
         let mut keys: Vec<u32> = content
             .iter()
+            .take(PARAGRAPH_START_KEYS)
             .filter_map(|p| p.shingles.first().copied())
             .collect();
-        keys.extend(winnow(&seq, window.max(1), usize::MAX));
+        keys.extend(winnow(
+            &seq,
+            anchor_window(seq.len(), min_window, target),
+            usize::MAX,
+        ));
         let mut seen = HashSet::new();
         keys.retain(|k| seen.insert(*k));
         keys.truncate(max_anchors);
@@ -242,6 +257,17 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// Paragraphs whose first shingle is a key: teasers are taken from the top.
+const PARAGRAPH_START_KEYS: usize = 6;
+
+/// The winnowing window for a text of `n` shingles: `min_window`, or wider so that the
+/// expected number of anchors (2n / (w + 1)) stays near `2 × target`.
+pub fn anchor_window(n: usize, min_window: usize, target: usize) -> usize {
+    min_window
+        .max(1)
+        .max(n.div_ceil(target.max(1)).saturating_sub(1))
+}
+
 /// Winnowing: in every window of `w` consecutive hashes keep the minimum
 /// (rightmost on ties), deduplicated in order of first selection.
 pub fn winnow(seq: &[u32], w: usize, cap: usize) -> Vec<u32> {
@@ -292,7 +318,7 @@ mod tests {
             all[30..50].join(" ")
         );
         let short = Fingerprint::build("t", &[mid], &b);
-        let a: HashSet<u32> = long.anchors(8, 500).into_iter().collect();
+        let a: HashSet<u32> = long.anchors(8, 1000, 500).into_iter().collect();
         assert!(short.query_keys(500).iter().any(|k| a.contains(k)));
     }
 

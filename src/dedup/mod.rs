@@ -81,10 +81,13 @@ pub struct DedupConfig {
     pub window_secs: i64,
     /// Thresholds of the verification step.
     pub verify: VerifyConfig,
-    /// Winnowing window in shingles: a shared run of `window + 4` words
-    /// always yields a common anchor.
+    /// Smallest winnowing window in shingles: a shared run of `window + 4`
+    /// words always yields a common anchor.
     pub anchor_window: usize,
-    /// Anchors kept per entry (the first ones; truncated copies keep the start).
+    /// Winnowed anchors wanted per text, about half the number kept: longer
+    /// texts get a wider window (see [`Fingerprint::anchors`]).
+    pub anchor_target: usize,
+    /// Anchors kept per entry at most (the first ones; truncated copies keep the start).
     pub max_anchors: usize,
     /// Stories read per anchor key; a key carried by this many is a common phrase.
     pub per_key_cap: usize,
@@ -100,8 +103,9 @@ impl Default for DedupConfig {
             enabled: true,
             window_secs: 7 * 24 * 3600,
             verify: VerifyConfig::default(),
-            anchor_window: 8,
-            max_anchors: 256,
+            anchor_window: 16,
+            anchor_target: 16,
+            max_anchors: 96,
             per_key_cap: 32,
             max_candidates: 16,
             max_versions: 8,

@@ -242,8 +242,10 @@ pub async fn ingest_source(
         // Fingerprints are computed here, in parallel across sources, before the single
         // writer is taken: under the lock only the lookups and writes remain.
         // Keyed by address, not guid: a document may repeat a guid with other text.
+        // With dedup off, only an edited entry needs one (computed under the lock).
         let fingerprints: std::collections::HashMap<*const CleanEntry, Fingerprint> = entries
             .iter()
+            .filter(|_| opts.dedup.enabled)
             .flatten()
             .map(|e| (std::ptr::from_ref(e), fingerprint_of(e)))
             .collect();

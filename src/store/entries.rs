@@ -143,8 +143,31 @@ impl Store {
             path: path.clone(),
             source: e,
         };
-        let tx = self.conn.transaction().map_err(err)?;
-        let source_id = Store::source_id(&tx, source, url).map_err(err)?;
+        self.prepare_anchors(save.dedup.engine)?;
+        let staged = &mut self.anchors;
+        let saved = Store::save_in_tx(&mut self.conn, staged, source, url, save).map_err(err);
+        match saved {
+            Ok(_) => self.anchors.commit(),
+            Err(_) => self.anchors.rollback(),
+        }
+        if self.anchors.full()
+            && let Err(e) = self.flush_anchors()
+        {
+            // The postings stay staged (and found); the next flush retries.
+            tracing::warn!(error = %e, "could not move staged dedup postings");
+        }
+        saved
+    }
+
+    fn save_in_tx(
+        conn: &mut rusqlite::Connection,
+        staged: &mut super::anchors::AnchorBuffer,
+        source: &str,
+        url: &str,
+        save: &FetchSave<'_>,
+    ) -> rusqlite::Result<IngestCounts> {
+        let tx = conn.transaction()?;
+        let source_id = Store::source_id(&tx, source, url)?;
         let mut counts = IngestCounts::default();
         if let Some((meta, entries)) = save.feed {
             tx.prepare_cached(
@@ -152,32 +175,33 @@ impl Store {
                  WHERE id = ?1
                    AND (feed_title IS NOT ?2 OR feed_link IS NOT ?3 OR feed_language IS NOT ?4)",
             )
-            .and_then(|mut s| s.execute(params![source_id, meta.title, meta.link, meta.language]))
-            .map_err(err)?;
+            .and_then(|mut s| {
+                s.execute(params![source_id, meta.title, meta.link, meta.language])
+            })?;
             let now = Utc::now().timestamp();
             // Oldest first, so that entry ids follow publication: feeds list newest first,
             // and ids order undated entries on the page and a feed's archive pages.
             let mut order: Vec<&CleanEntry> = entries.iter().rev().collect();
             order.sort_by_key(|e| e.published);
             for e in order {
-                let (change, id) = upsert(&tx, source_id, source, e, now).map_err(err)?;
+                let (change, id) = upsert(&tx, source_id, source, e, now)?;
                 counts.record(change);
                 if change != EntryChange::Unchanged {
-                    let placed = place(&tx, save.dedup, id, source, e, change, now).map_err(err)?;
+                    let placed = place(&tx, staged, save.dedup, id, source, e, change, now)?;
                     counts.record_story(placed);
                 }
             }
         }
         let now = Utc::now().timestamp();
         for e in save.rewrites {
-            let (change, id) = upsert(&tx, source_id, source, e, now).map_err(err)?;
+            let (change, id) = upsert(&tx, source_id, source, e, now)?;
             if change == EntryChange::Updated {
                 counts.updated += 1;
-                refingerprint(&tx, save.dedup, id, e).map_err(err)?;
+                refingerprint(&tx, staged, save.dedup, id, e)?;
             }
         }
-        write_blocks(&tx, source, save.learned).map_err(err)?;
-        write_pages(&tx, save.pages).map_err(err)?;
+        write_blocks(&tx, source, save.learned)?;
+        write_pages(&tx, save.pages)?;
         if save.state_changed || counts.changed() {
             let mut log = save.log.clone();
             if save.feed.is_some() {
@@ -192,9 +216,9 @@ impl Store {
             }
             let mut state = save.state.clone();
             state.last_outcome = Some(log.outcome.clone());
-            write_state(&tx, source_id, &state, &log, (counts.new, counts.updated)).map_err(err)?;
+            write_state(&tx, source_id, &state, &log, (counts.new, counts.updated))?;
         }
-        tx.commit().map_err(err)?;
+        tx.commit()?;
         Ok(counts)
     }
 

@@ -7,6 +7,7 @@
 //! Migrations live in `migrations/NNNN_name.sql`, are embedded at build time, and are applied
 //! in order at open, in one transaction, tracked by SQLite's `user_version`.
 
+mod anchors;
 mod archive;
 mod checkpoint;
 mod entries;
@@ -63,6 +64,8 @@ pub enum StoreError {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// Candidate-index postings staged by this connection (writers only).
+    anchors: anchors::AnchorBuffer,
 }
 
 /// The migrations, in file-name order.
@@ -126,7 +129,7 @@ impl Store {
         conn.set_prepared_statement_cache_capacity(128);
         // 64 MiB of page cache (SQLite's default is 2 MiB): the dedup anchor index is read
         // and written at random keys, and misses on it dominate ingest once it is large.
-        conn.pragma_update(None, "cache_size", -65_536)
+        conn.pragma_update(None, "cache_size", -16_384)
             .map_err(err)?;
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(err)?;
@@ -135,6 +138,7 @@ impl Store {
         Ok(Store {
             conn,
             path: path.to_path_buf(),
+            anchors: anchors::AnchorBuffer::default(),
         })
     }
 

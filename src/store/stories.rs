@@ -9,8 +9,9 @@ use std::collections::HashSet;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::anchors::AnchorBuffer;
 use super::{Store, StoreError, from_ts, to_ts};
-use crate::dedup::{Decision, Dedup, Fingerprint, Member, NewEntry, StoryStore};
+use crate::dedup::{Decision, Dedup, Fingerprint, Keys, Member, NewEntry, StoryStore};
 use crate::model::{
     CleanEntry, EntryChange, Placement, StoredEntry, StoredStory, StoryListing, StoryMember,
 };
@@ -39,6 +40,7 @@ impl std::fmt::Debug for DedupStep<'_> {
 /// The engine's read access, over the ingest transaction.
 struct TxStories<'a> {
     tx: &'a Connection,
+    staged: &'a AnchorBuffer,
 }
 
 impl StoryStore for TxStories<'_> {
@@ -97,10 +99,11 @@ impl StoryStore for TxStories<'_> {
             if !out[start..].contains(&story) {
                 out.push(story);
                 if out.len() - start >= cap {
-                    break;
+                    return Ok(());
                 }
             }
         }
+        self.staged.lookup(key, since, until, cap, start, out);
         Ok(())
     }
 
@@ -149,8 +152,10 @@ fn changed_at(e: &CleanEntry, now: i64) -> i64 {
 }
 
 /// Places a new or edited entry (already upserted as row `id`) into a story.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn place(
     tx: &Connection,
+    staged: &mut AnchorBuffer,
     step: &DedupStep<'_>,
     id: i64,
     source: &str,
@@ -158,13 +163,25 @@ pub(super) fn place(
     change: EntryChange,
     now: i64,
 ) -> rusqlite::Result<Placement> {
-    let fp = (step.fingerprint)(e);
     let engine = step.engine;
+    if !engine.config().enabled && change == EntryChange::New {
+        // Off: the entry is its own story, and nothing is computed or indexed for merging.
+        tx.prepare_cached(
+            "INSERT INTO stories (public_id, representative, published, updated, last_at)
+             SELECT public_id, id, sort_time, max(sort_time, ?2), ?3 FROM entries
+             WHERE id = ?1",
+        )?
+        .execute(params![id, changed_at(e, now), dedup_at(e, now)])?;
+        tx.prepare_cached("UPDATE entries SET story_id = ?2 WHERE id = ?1")?
+            .execute(params![id, tx.last_insert_rowid()])?;
+        return Ok(Placement::NewStory);
+    }
+    let fp = (step.fingerprint)(e);
     let (story, old, at): (Option<i64>, Option<Vec<u8>>, Option<i64>) = tx
         .prepare_cached("SELECT story_id, fingerprint, dedup_at FROM entries WHERE id = ?1")?
         .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
     let at = at.unwrap_or_else(|| dedup_at(e, now));
-    let mut st = TxStories { tx };
+    let mut st = TxStories { tx, staged };
     if change == EntryChange::Updated
         && let Some(story) = story
     {
@@ -187,7 +204,7 @@ pub(super) fn place(
             rev.substantive_change,
             changed_at(e, now)
         ])?;
-        store_keys(tx, engine, id, story, e, &fp, at)?;
+        store_keys(tx, staged, engine, id, story, e, &fp, at)?;
         return Ok(Placement::Edited {
             revised: rev.substantive_change,
         });
@@ -244,13 +261,17 @@ pub(super) fn place(
             )
         }
     };
-    store_keys(tx, engine, id, story, e, &fp, at)?;
+    store_keys(tx, staged, engine, id, story, e, &fp, at)?;
     Ok(placed)
 }
 
-/// Records an entry's story, lookup keys, fingerprint and anchors.
+/// Records an entry's story, lookup keys, fingerprint and anchors (the anchors staged: see
+/// `store::anchors`). With dedup off, only the story and fingerprint (to tell a later edit
+/// of the text from one of its metadata).
+#[allow(clippy::too_many_arguments)]
 fn store_keys(
     tx: &Connection,
+    staged: &mut AnchorBuffer,
     engine: &Dedup,
     id: i64,
     story: i64,
@@ -258,7 +279,11 @@ fn store_keys(
     fp: &Fingerprint,
     at: i64,
 ) -> rusqlite::Result<()> {
-    let keys = engine.keys(e.link.as_deref(), fp);
+    let keys = if engine.config().enabled {
+        engine.keys(e.link.as_deref(), fp)
+    } else {
+        Keys::default()
+    };
     tx.prepare_cached(
         "UPDATE entries SET story_id = ?2, url_key = ?3, text_hash = ?4, dedup_at = ?5,
             fingerprint = ?6
@@ -272,11 +297,8 @@ fn store_keys(
         at,
         fp.to_bytes()
     ])?;
-    let mut ins = tx.prepare_cached(
-        "INSERT OR IGNORE INTO dedup_anchors (key, at, story) VALUES (?1, ?2, ?3)",
-    )?;
     for k in keys.anchors {
-        ins.execute(params![k, at, story])?;
+        staged.stage(tx, k, at, story)?;
     }
     Ok(())
 }
@@ -285,6 +307,7 @@ fn store_keys(
 /// not a change of the story, but its fingerprint must match what is now stored.
 pub(super) fn refingerprint(
     tx: &Connection,
+    staged: &mut AnchorBuffer,
     step: &DedupStep<'_>,
     id: i64,
     e: &CleanEntry,
@@ -298,7 +321,7 @@ pub(super) fn refingerprint(
     if let Some((story, at)) = row {
         let fp = (step.fingerprint)(e);
         let at = at.unwrap_or_else(|| dedup_at(e, chrono::Utc::now().timestamp()));
-        store_keys(tx, step.engine, id, story, e, &fp, at)?;
+        store_keys(tx, staged, step.engine, id, story, e, &fp, at)?;
     }
     Ok(())
 }
@@ -510,75 +533,6 @@ impl Store {
             out.last_mut().expect("pushed").entries.push(member);
         }
         Ok(out)
-    }
-
-    /// Drops fingerprints and anchors dated before `before`, at most `batch` entries per
-    /// call; returns how many entries it cleared.
-    ///
-    /// Why: only entries inside the merge window can be matched, so the candidate index
-    /// stays the size of the window, not of the store; small batches keep the writer free.
-    pub fn expire_fingerprints(
-        &mut self,
-        engine: &Dedup,
-        before: i64,
-        batch: usize,
-    ) -> Result<usize, StoreError> {
-        let path = self.path.clone();
-        let err = |e| StoreError::Sqlite {
-            path: path.clone(),
-            source: e,
-        };
-        let tx = self.conn.transaction().map_err(err)?;
-        let rows: Vec<(i64, Option<i64>, i64, Vec<u8>)> = tx
-            .prepare_cached(
-                "SELECT id, story_id, dedup_at, fingerprint FROM entries
-                 WHERE fingerprint IS NOT NULL AND dedup_at < ?1
-                 ORDER BY dedup_at LIMIT ?2",
-            )
-            .and_then(|mut s| {
-                s.query_map(params![before, batch as i64], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-                })?
-                .collect()
-            })
-            .map_err(err)?;
-        let mut keys: HashSet<(u32, i64, i64)> = HashSet::new();
-        for (_, story, at, blob) in &rows {
-            if let (Some(story), Some(fp)) = (story, Fingerprint::from_bytes(blob)) {
-                for k in engine.keys(None, &fp).anchors {
-                    keys.insert((k, *at, *story));
-                }
-            }
-        }
-        {
-            let mut del = tx
-                .prepare_cached(
-                    "DELETE FROM dedup_anchors WHERE key = ?1 AND at = ?2 AND story = ?3",
-                )
-                .map_err(err)?;
-            for (k, at, story) in &keys {
-                del.execute(params![k, at, story]).map_err(err)?;
-            }
-            let mut clear = tx
-                // The text hash is only looked up inside the window too: clearing it keeps
-                // its index the size of the window, like the anchors.
-                .prepare_cached(
-                    "UPDATE entries SET fingerprint = NULL, text_hash = NULL WHERE id = ?1",
-                )
-                .map_err(err)?;
-            for (id, ..) in &rows {
-                clear.execute([id]).map_err(err)?;
-            }
-        }
-        tx.commit().map_err(err)?;
-        Ok(rows.len())
-    }
-
-    /// Number of postings in the candidate index (for metrics, benchmarks and tests).
-    pub fn anchor_count(&self) -> Result<u64, StoreError> {
-        self.conn
-            .query_row("SELECT count(*) FROM dedup_anchors", [], |r| r.get(0))
-            .map_err(|e| self.err(e))
     }
 
     /// Number of stories stored (for reports and tests).

@@ -10,7 +10,7 @@ fn entry(guid: &str, title: &str) -> CleanEntry {
     }
 }
 
-fn ingest(store: &mut Store, source: &str, entries: &[CleanEntry]) -> crate::model::IngestCounts {
+pub(super) fn ingest(store: &mut Store, source: &str, entries: &[CleanEntry]) -> crate::model::IngestCounts {
     let state = SourceState {
         url: "https://example.org/rss".into(),
         etag: Some("\"v1\"".into()),
@@ -61,7 +61,7 @@ fn record(store: &mut Store, state: &SourceState, outcome: &str) {
         .unwrap();
 }
 
-fn temp_store() -> (tempfile::TempDir, Store) {
+pub(super) fn temp_store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("sub/w.db")).unwrap();
     (dir, store)
@@ -188,7 +188,7 @@ fn feeds_list_newest_first_within_their_sources() {
     assert_eq!(titles, ["New", "Old"]);
 }
 
-fn story_entry(guid: &str, link: &str, paragraphs: &[&str], hours: i64) -> CleanEntry {
+pub(super) fn story_entry(guid: &str, link: &str, paragraphs: &[&str], hours: i64) -> CleanEntry {
     let t = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 3, 1, 12, 0, 0).unwrap();
     CleanEntry {
         guid: guid.into(),
@@ -200,7 +200,7 @@ fn story_entry(guid: &str, link: &str, paragraphs: &[&str], hours: i64) -> Clean
     }
 }
 
-const STORY: [&str; 3] = [
+pub(super) const STORY: [&str; 3] = [
     "SEAPORT (AP) — A container ship struck a pillar of the Harbour Bridge before dawn on Monday, \
      forcing the closure of the city's busiest crossing and stranding thousands of commuters on \
      both sides of the water, officials said.",
