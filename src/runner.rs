@@ -178,13 +178,14 @@ impl Runner {
                     .map_or(90 * 86_400, |k| (k.as_secs() as i64 * 4).max(90 * 86_400)),
             ),
         };
+        let engine = crate::dedup::Dedup::new(self.options.dedup);
         let (mut entries, mut stories) = (0, 0);
         for _ in 0..100 {
             let w = self.writer.clone();
             let done = tokio::task::spawn_blocking(move || {
                 w.lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .prune(&rules, 500)
+                    .prune(&rules, 500, &engine)
             })
             .await;
             match done {

@@ -116,7 +116,7 @@ pub struct Keys {
 const EXACT_MIN_TOKENS: u32 = 20;
 
 /// Decides which story an entry belongs to.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Dedup {
     cfg: DedupConfig,
 }

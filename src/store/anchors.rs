@@ -129,6 +129,29 @@ impl AnchorBuffer {
     }
 }
 
+/// Deletes the main-index postings of entries given as (story, dedup date, fingerprint),
+/// recomputing their anchors; staged postings must have been moved first.
+pub(super) fn delete_postings(
+    tx: &Connection,
+    engine: &Dedup,
+    entries: &[(Option<i64>, i64, &[u8])],
+) -> rusqlite::Result<()> {
+    let mut keys: HashSet<(u32, i64, i64)> = HashSet::new();
+    for &(story, at, blob) in entries {
+        if let (Some(story), Some(fp)) = (story, Fingerprint::from_bytes(blob)) {
+            for k in engine.keys(None, &fp).anchors {
+                keys.insert((k, at, story));
+            }
+        }
+    }
+    let mut del =
+        tx.prepare_cached("DELETE FROM dedup_anchors WHERE key = ?1 AND at = ?2 AND story = ?3")?;
+    for (k, at, story) in &keys {
+        del.execute(params![k, at, story])?;
+    }
+    Ok(())
+}
+
 /// Moves every staged posting (this process's and any other's) into the main index, sorted,
 /// in one transaction.
 fn move_staged(conn: &Connection) -> rusqlite::Result<()> {
@@ -260,23 +283,12 @@ impl Store {
                 .collect()
             })
             .map_err(err)?;
-        let mut keys: HashSet<(u32, i64, i64)> = HashSet::new();
-        for (_, story, at, blob) in &rows {
-            if let (Some(story), Some(fp)) = (story, Fingerprint::from_bytes(blob)) {
-                for k in engine.keys(None, &fp).anchors {
-                    keys.insert((k, *at, *story));
-                }
-            }
-        }
+        let postings: Vec<(Option<i64>, i64, &[u8])> = rows
+            .iter()
+            .map(|(_, story, at, blob)| (*story, *at, blob.as_slice()))
+            .collect();
+        delete_postings(&tx, engine, &postings).map_err(err)?;
         {
-            let mut del = tx
-                .prepare_cached(
-                    "DELETE FROM dedup_anchors WHERE key = ?1 AND at = ?2 AND story = ?3",
-                )
-                .map_err(err)?;
-            for (k, at, story) in &keys {
-                del.execute(params![k, at, story]).map_err(err)?;
-            }
             let mut clear = tx
                 // The text hash is only looked up inside the window too: clearing it keeps
                 // its index the size of the window, like the anchors.
@@ -364,7 +376,11 @@ mod tests {
         let mut store = Store::open(&dir.path().join("sub/w.db")).unwrap();
         let copy = story_entry("p1", "https://paper.example/b?id=9", &STORY[..2], 3);
         let c = ingest(&mut store, "paper", &[copy]);
-        assert_eq!((c.stories_new, c.merged), (0, 1), "found through the staged postings");
+        assert_eq!(
+            (c.stories_new, c.merged),
+            (0, 1),
+            "found through the staged postings"
+        );
         // A clean close moves everything into the main index.
         drop(store);
         let store = Store::open(&dir.path().join("sub/w.db")).unwrap();
@@ -394,7 +410,10 @@ mod tests {
         let copy = story_entry("p1", "https://paper.example/b", &STORY[..2], 3);
         assert_eq!(ingest(&mut store, "paper", &[copy]).merged, 1);
         assert_eq!(
-            count(&store, "SELECT count(*) FROM dedup_anchors WHERE story = 999"),
+            count(
+                &store,
+                "SELECT count(*) FROM dedup_anchors WHERE story = 999"
+            ),
             0
         );
         let engine = Dedup::new(Default::default());

@@ -7,6 +7,7 @@ use std::collections::{BTreeSet, HashSet};
 use rusqlite::params;
 
 use super::{Store, StoreError};
+use crate::dedup::Dedup;
 
 /// What to keep; `None` keeps everything on that count.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -32,12 +33,21 @@ pub struct Pruned {
 impl Store {
     /// Removes at most `batch` entries (and as many log rows, pages and old tombstones) that
     /// the rules no longer keep, in one transaction. Call until it returns zero entries.
-    pub fn prune(&mut self, r: &Retention, batch: usize) -> Result<Pruned, StoreError> {
+    pub fn prune(
+        &mut self,
+        r: &Retention,
+        batch: usize,
+        engine: &Dedup,
+    ) -> Result<Pruned, StoreError> {
         let path = self.path.clone();
         let err = |e| StoreError::Sqlite {
             path: path.clone(),
             source: e,
         };
+        // A removed entry's candidate-index postings go with it (found by recomputing its
+        // anchors, so the staged ones are moved into the main index first).
+        self.prepare_anchors(engine)?;
+        self.flush_anchors()?;
         let tx = self.conn.transaction().map_err(err)?;
         let mut ids: BTreeSet<i64> = BTreeSet::new();
         if let Some(t) = r.older_than {
@@ -82,12 +92,18 @@ impl Store {
         tx.pragma_update(None, "defer_foreign_keys", "ON")
             .map_err(err)?;
         let mut stories: HashSet<i64> = HashSet::new();
+        let mut indexed: Vec<(Option<i64>, i64, Vec<u8>)> = Vec::new();
         for id in &ids {
-            let story: Option<i64> = tx
-                .prepare_cached("SELECT story_id FROM entries WHERE id = ?1")
-                .and_then(|mut s| s.query_row([id], |row| row.get(0)))
+            let (story, at, fingerprint): (Option<i64>, Option<i64>, Option<Vec<u8>>) = tx
+                .prepare_cached("SELECT story_id, dedup_at, fingerprint FROM entries WHERE id = ?1")
+                .and_then(|mut s| {
+                    s.query_row([id], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+                })
                 .map_err(err)?;
             stories.extend(story);
+            if let (Some(at), Some(fp)) = (at, fingerprint) {
+                indexed.push((story, at, fp));
+            }
             tx.prepare_cached(
                 "INSERT OR IGNORE INTO pruned (source_id, guid, pruned_at)
                  SELECT source_id, guid, strftime('%s', 'now') FROM entries WHERE id = ?1",
@@ -99,6 +115,11 @@ impl Store {
                 .map_err(err)?;
             out.entries += 1;
         }
+        let postings: Vec<(Option<i64>, i64, &[u8])> = indexed
+            .iter()
+            .map(|(story, at, fp)| (*story, *at, fp.as_slice()))
+            .collect();
+        super::anchors::delete_postings(&tx, engine, &postings).map_err(err)?;
         for story in stories {
             let remaining: i64 = tx
                 .prepare_cached("SELECT count(*) FROM entries WHERE story_id = ?1")

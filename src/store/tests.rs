@@ -10,7 +10,11 @@ fn entry(guid: &str, title: &str) -> CleanEntry {
     }
 }
 
-pub(super) fn ingest(store: &mut Store, source: &str, entries: &[CleanEntry]) -> crate::model::IngestCounts {
+pub(super) fn ingest(
+    store: &mut Store,
+    source: &str,
+    entries: &[CleanEntry],
+) -> crate::model::IngestCounts {
     let state = SourceState {
         url: "https://example.org/rss".into(),
         etag: Some("\"v1\"".into()),
@@ -357,9 +361,22 @@ fn retention_removes_old_entries_keeps_stories_consistent_and_remembers_them() {
         older_than: Some(cutoff),
         ..Default::default()
     };
-    let p = store.prune(&rules, 500).unwrap();
+    let p = store.prune(&rules, 500, &Default::default()).unwrap();
     assert_eq!((p.entries, p.stories), (2, 1));
-    assert_eq!(store.prune(&rules, 500).unwrap().entries, 0);
+    // The pruned copy's candidate-index postings went with it; the kept copy's stay.
+    let at = |e: &CleanEntry| e.published.unwrap().timestamp();
+    let postings_at = |store: &Store, t: i64| {
+        count(store, &format!("SELECT count(*) FROM dedup_anchors WHERE at = {t}"))
+    };
+    assert_eq!(postings_at(&store, at(&old)), 0);
+    assert!(postings_at(&store, at(&old) + 48 * 3600) > 0);
+    assert_eq!(
+        store
+            .prune(&rules, 500, &Default::default())
+            .unwrap()
+            .entries,
+        0
+    );
     assert_eq!(count(&store, "SELECT count(*) FROM entries"), 1);
     assert_eq!(count(&store, "SELECT count(*) FROM stories"), 1);
     assert_eq!(
@@ -403,11 +420,11 @@ fn retention_keeps_the_newest_entries_of_each_source() {
         ..Default::default()
     };
     assert_eq!(
-        store.prune(&rules, 4).unwrap().entries,
+        store.prune(&rules, 4, &Default::default()).unwrap().entries,
         4,
         "batches are bounded"
     );
-    while store.prune(&rules, 4).unwrap().entries > 0 {}
+    while store.prune(&rules, 4, &Default::default()).unwrap().entries > 0 {}
     assert_eq!(store.entry_count(Some("s")).unwrap(), 10);
     assert_eq!(store.entry_count(Some("t")).unwrap(), 5);
     let oldest_kept = count(
