@@ -7,6 +7,8 @@
 //! cargo run --release --example feedserver -- --feeds 10000 --hosts 50 --config out.toml
 //! ```
 //! writes a wirefeed config listing every feed, prints `ready`, and serves until killed.
+//! With `--changing`, every request of a feed returns two new items (and no validators):
+//! the soak test's sources.
 
 use std::fmt::Write as _;
 use std::net::SocketAddr;
@@ -117,26 +119,55 @@ fn feed(id: u64) -> String {
     );
     let mut item = 0;
     while doc.len() < target {
-        let _ = write!(doc, "<item><title>");
-        for _ in 0..8 {
-            doc.push_str(rng.word());
-            doc.push(' ');
-        }
-        let _ = write!(
-            doc,
-            "</title><link>https://outlet{id}.example/news/{item}</link><guid isPermaLink=\"false\">o{id}-{item}</guid><pubDate>Mon, 02 Nov 2026 {:02}:{:02}:00 +0000</pubDate><description><![CDATA[",
+        let date = format!(
+            "Mon, 02 Nov 2026 {:02}:{:02}:00 +0000",
             item % 24,
             (item * 7) % 60
         );
-        for _ in 0..4 {
-            doc.push_str("<p>");
-            for _ in 0..3 {
-                rng.sentence(&mut doc);
-            }
-            doc.push_str("</p>");
-        }
-        doc.push_str("]]></description></item>");
+        write_item(&mut doc, &mut rng, id, item, &date);
         item += 1;
+    }
+    doc.push_str("</channel></rss>");
+    doc
+}
+
+fn write_item(doc: &mut String, rng: &mut Rng, id: u64, item: u64, date: &str) {
+    let _ = write!(doc, "<item><title>");
+    for _ in 0..8 {
+        doc.push_str(rng.word());
+        doc.push(' ');
+    }
+    let _ = write!(
+        doc,
+        "</title><link>https://outlet{id}.example/news/{item}</link><guid isPermaLink=\"false\">o{id}-{item}</guid><pubDate>{date}</pubDate><description><![CDATA["
+    );
+    for _ in 0..4 {
+        doc.push_str("<p>");
+        for _ in 0..3 {
+            rng.sentence(doc);
+        }
+        doc.push_str("</p>");
+    }
+    doc.push_str("]]></description></item>");
+}
+
+/// Items per changing feed, and how many are new on each request.
+const CHANGING_ITEMS: u64 = 20;
+const CHANGING_NEW: u64 = 2;
+
+/// Feed `id` as served to its `poll`-th request in `--changing` mode: the newest 20 of an
+/// endless series, two of them new since the previous request, dated now (inside the
+/// dedup window), with no validators, so that every poll stores new entries.
+fn changing_feed(id: u64, poll: u64) -> String {
+    let mut doc = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\"><channel><title>Outlet {id}</title><link>https://outlet{id}.example/</link><description>News from outlet {id}</description>"
+    );
+    let last = poll * CHANGING_NEW + CHANGING_ITEMS;
+    let now = chrono::Utc::now();
+    for item in (last - CHANGING_ITEMS..last).rev() {
+        let mut rng = Rng((id << 32 ^ item).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+        let date = (now - chrono::Duration::seconds((last - item) as i64)).to_rfc2822();
+        write_item(&mut doc, &mut rng, id, item, &date);
     }
     doc.push_str("</channel></rss>");
     doc
@@ -146,6 +177,9 @@ fn feed(id: u64) -> String {
 /// costs the machine only the copying of bytes, not their generation.
 static FEEDS: std::sync::OnceLock<Vec<bytes::Bytes>> = std::sync::OnceLock::new();
 
+/// Requests served per feed, in `--changing` mode.
+static POLLS: std::sync::OnceLock<Vec<std::sync::atomic::AtomicU64>> = std::sync::OnceLock::new();
+
 async fn serve(Path(file): Path<String>, headers: HeaderMap) -> Response {
     let Some(id) = file
         .strip_suffix(".xml")
@@ -153,6 +187,17 @@ async fn serve(Path(file): Path<String>, headers: HeaderMap) -> Response {
     else {
         return StatusCode::NOT_FOUND.into_response();
     };
+    if let Some(polls) = POLLS.get() {
+        let Some(n) = polls.get(id as usize) else {
+            return StatusCode::NOT_FOUND.into_response();
+        };
+        let poll = n.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        return (
+            [(header::CONTENT_TYPE, "application/rss+xml; charset=utf-8")],
+            changing_feed(id, poll),
+        )
+            .into_response();
+    }
     let Some(body) = FEEDS.get().and_then(|f| f.get(id as usize)).cloned() else {
         return StatusCode::NOT_FOUND.into_response();
     };
@@ -190,7 +235,11 @@ async fn main() {
     let hosts: u32 = arg("--hosts", "50").parse().unwrap();
     let config = arg("--config", "");
     let db = arg("--db", "bench.db");
-    FEEDS.get_or_init(|| (0..feeds).map(|i| bytes::Bytes::from(feed(i))).collect());
+    if std::env::args().any(|a| a == "--changing") {
+        POLLS.get_or_init(|| (0..feeds).map(|_| Default::default()).collect());
+    } else {
+        FEEDS.get_or_init(|| (0..feeds).map(|i| bytes::Bytes::from(feed(i))).collect());
+    }
     let mut addrs: Vec<SocketAddr> = Vec::new();
     for h in 0..hosts {
         let ip = format!("127.0.{}.{}", 1 + h / 250, 1 + h % 250);
@@ -220,6 +269,21 @@ async fn main() {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn changing_feeds_move_on_by_two_items_per_poll() {
+        let guids = |poll| -> Vec<String> {
+            super::changing_feed(3, poll)
+                .split("<guid isPermaLink=\"false\">")
+                .skip(1)
+                .map(|s| s.split('<').next().unwrap().to_string())
+                .collect()
+        };
+        let (a, b) = (guids(0), guids(1));
+        assert_eq!((a.len(), b.len()), (20, 20));
+        assert_eq!(b.iter().filter(|g| !a.contains(g)).count(), 2);
+        assert_eq!(a[..18], b[2..]);
+    }
+
     #[test]
     fn feeds_are_realistic_sizes_and_deterministic() {
         for id in [0, 1, 9999] {

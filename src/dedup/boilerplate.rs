@@ -8,7 +8,8 @@
 //! stays in the published text, but it must not make two different AP stories
 //! look alike, nor make a copy without it look different.
 
-use regex::{Regex, RegexSet, RegexSetBuilder};
+use regex::Regex;
+use regex::bytes::{RegexSet, RegexSetBuilder};
 
 use super::DedupError;
 
@@ -54,13 +55,7 @@ impl BuiltinBoilerplate {
             }
         }
         let build = |v: &[String]| {
-            // ASCII `\b`: a Unicode boundary sends non-ASCII text to the NFA, and every
-            // rule word is ASCII.
-            RegexSetBuilder::new(v.iter().map(|p| p.replace(r"\b", r"(?-u:\b)")))
-                // The bounded `.{0,N}` gaps of the `line` rules overflow the default 2 MB
-                // lazy-DFA cache, and the set then runs on the NFA: five times slower, and
-                // it ran on every paragraph of every new entry.
-                .dfa_size_limit(16 << 20)
+            RegexSetBuilder::new(v.iter().map(|p| byte_level(p)))
                 .build()
                 .map_err(|e| DedupError::PatternRegex {
                     line: 0,
@@ -95,15 +90,57 @@ impl BuiltinBoilerplate {
             return true; // "___", "* * *", lone punctuation
         }
         let joined = tokens.join(" ");
-        self.line.is_match(&joined)
-            || (tokens.len() <= self.short_max_tokens && self.short.is_match(&joined))
+        self.line.is_match(joined.as_bytes())
+            || (tokens.len() <= self.short_max_tokens && self.short.is_match(joined.as_bytes()))
     }
+}
+
+/// The rule with `.` matching one byte and `\b` an ASCII boundary.
+///
+/// Why: with Unicode `.`, the bounded gaps of the `line` rules (`.{0,200}`) overflow the
+/// lazy DFA's cache and the set falls back to the NFA, five times slower, on every paragraph
+/// of every new entry; a Unicode `\b` does the same on non-ASCII text. Rule words are
+/// ASCII, and a gap counted in bytes is only shorter on non-ASCII text.
+fn byte_level(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len() + 16);
+    let (mut chars, mut class) = (pattern.chars(), 0usize);
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some('b') if class == 0 => out.push_str(r"(?-u:\b)"),
+                Some(n) => {
+                    out.push('\\');
+                    out.push(n);
+                }
+                None => out.push('\\'),
+            },
+            '[' => {
+                class += 1;
+                out.push(c);
+            }
+            ']' if class > 0 => {
+                class -= 1;
+                out.push(c);
+            }
+            '.' if class == 0 => out.push_str("(?-u:.)"),
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::dedup::normalize::words;
+
+    #[test]
+    fn rules_become_byte_level_outside_classes_and_escapes() {
+        assert_eq!(
+            byte_level(r"^a.{0,9}\.b\b[.\]x]$"),
+            r"^a(?-u:.){0,9}\.b(?-u:\b)[.\]x]$"
+        );
+    }
 
     #[test]
     fn builtin_rules_match_agency_lines_but_not_news() {

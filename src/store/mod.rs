@@ -103,6 +103,12 @@ impl Store {
             .conn
             .pragma_update(None, "wal_autocheckpoint", 16384)
             .map_err(|e| store.err(e))?;
+        // Once checkpointed, the WAL file is cut back to 16 MB: a burst of ingest must not
+        // leave a WAL of hundreds of MB on disk for good.
+        store
+            .conn
+            .pragma_update(None, "journal_size_limit", 16 << 20)
+            .map_err(|e| store.err(e))?;
         migrations()
             .to_latest(&mut store.conn)
             .map_err(|e| StoreError::Migration {

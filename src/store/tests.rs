@@ -366,7 +366,10 @@ fn retention_removes_old_entries_keeps_stories_consistent_and_remembers_them() {
     // The pruned copy's candidate-index postings went with it; the kept copy's stay.
     let at = |e: &CleanEntry| e.published.unwrap().timestamp();
     let postings_at = |store: &Store, t: i64| {
-        count(store, &format!("SELECT count(*) FROM dedup_anchors WHERE at = {t}"))
+        count(
+            store,
+            &format!("SELECT count(*) FROM dedup_anchors WHERE at = {t}"),
+        )
     };
     assert_eq!(postings_at(&store, at(&old)), 0);
     assert!(postings_at(&store, at(&old) + 48 * 3600) > 0);
