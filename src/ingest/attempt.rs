@@ -54,7 +54,7 @@ pub(super) async fn attempt(
         Ok(Fetched::Body(body)) => {
             let status = body.status;
             let bytes = body.bytes.len() as u64;
-            let parsed = tokio::task::spawn_blocking(move || {
+            let parsed = super::on_cpu(move || {
                 let parsed = parse_feed(
                     &body.bytes,
                     body.charset.as_deref(),

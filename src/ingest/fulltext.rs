@@ -92,7 +92,7 @@ async fn fetch_page(fetcher: &Fetcher, link: &str, cached: Option<&Page>, ts: i6
             page.etag = body.validators.etag.clone();
             page.last_modified = body.validators.last_modified.clone();
             let u = link.to_string();
-            let article = tokio::task::spawn_blocking(move || {
+            let article = super::on_cpu(move || {
                 let html = decode_html(&body.bytes, body.charset.as_deref());
                 extract::extract(&html, Some(&u))
             })

@@ -238,16 +238,29 @@ pub async fn ingest_source(
     };
     let (w, n, u) = (writer.clone(), name.clone(), configured.clone());
     let window = opts.learn_window;
+    // Fingerprints are computed first, in parallel across sources, before the single writer
+    // is taken: under the lock only the lookups and writes remain. With dedup off, only an
+    // edited entry needs one (computed under the lock).
+    let (entries, computed) = if opts.dedup.enabled && entries.is_some() {
+        on_cpu(move || {
+            // A panic leaves the fingerprints to the save, which reports it as an error.
+            let fps = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                entries.iter().flatten().map(fingerprint_of).collect()
+            }));
+            (entries, fps.unwrap_or_default())
+        })
+        .await
+        .expect("fingerprinting catches its panics")
+    } else {
+        (entries, Vec::new())
+    };
     let saved = tokio::task::spawn_blocking(move || {
-        // Fingerprints are computed here, in parallel across sources, before the single
-        // writer is taken: under the lock only the lookups and writes remain.
         // Keyed by address, not guid: a document may repeat a guid with other text.
-        // With dedup off, only an edited entry needs one (computed under the lock).
         let fingerprints: std::collections::HashMap<*const CleanEntry, Fingerprint> = entries
             .iter()
-            .filter(|_| opts.dedup.enabled)
             .flatten()
-            .map(|e| (std::ptr::from_ref(e), fingerprint_of(e)))
+            .map(std::ptr::from_ref)
+            .zip(computed)
             .collect();
         let fingerprint = |e: &CleanEntry| {
             fingerprints
@@ -321,6 +334,28 @@ pub async fn ingest_source(
 ///
 /// Why here: it joins two stages (cleaning's block splitter, dedup's fingerprint), and
 /// ingest is where stages meet.
+/// Runs CPU-bound work (parsing, cleaning, fingerprinting, article extraction) on the
+/// blocking pool, at most one task per core at a time.
+///
+/// Why: sources are fetched 32 at a time for the network's sake, and 32 runnable parse
+/// threads left the HTTP server one thirty-fourth of the machine: during a large ingest,
+/// feed requests waited hundreds of milliseconds for a core. With as many CPU tasks as
+/// cores, the server's threads compete with a handful of threads instead.
+pub(crate) async fn on_cpu<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, tokio::task::JoinError> {
+    static CPU: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    let cores = || std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+    let permit = CPU
+        .get_or_init(|| tokio::sync::Semaphore::new(cores()))
+        .acquire()
+        .await
+        .expect("the semaphore is never closed");
+    let done = tokio::task::spawn_blocking(f).await;
+    drop(permit);
+    done
+}
+
 pub fn fingerprint_of(e: &CleanEntry) -> Fingerprint {
     let body = e.content.as_deref().or(e.summary.as_deref()).unwrap_or("");
     crate::dedup::fingerprint(&e.title, &crate::clean::blocks_of(body))
