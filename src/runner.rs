@@ -19,6 +19,13 @@ use crate::ingest::{IngestOptions, Outcome, SourceReport, Writer, ingest_source}
 use crate::parse::ParseLimits;
 use crate::schedule::{Backoff, Clock, SystemClock};
 
+/// Learned-block candidates kept per source (most recently seen): a source's clutter repeats
+/// in nearly every entry and reaches the threshold long before this many other blocks pass.
+const LEARNED_CANDIDATES_PER_SOURCE: usize = 2_000;
+
+/// Fetch-log rows kept per source: the status page and debugging need the recent ones.
+const FETCH_LOG_PER_SOURCE: usize = 200;
+
 /// Shared machinery for ingesting sources.
 #[derive(Clone)]
 pub struct Runner {
@@ -148,6 +155,27 @@ impl Runner {
             );
         }
         let pruned = self.prune().await;
+        let trim = crate::store::Trim {
+            learned_before: self.clock.now().timestamp() - self.options.learn_window,
+            learned_cap: LEARNED_CANDIDATES_PER_SOURCE,
+            learned_threshold: self.options.learn_after,
+            log_cap: FETCH_LOG_PER_SOURCE,
+            archives: self.keep.is_some() || self.max_per_source.is_some(),
+        };
+        let w = self.writer.clone();
+        let trimmed = tokio::task::spawn_blocking(move || {
+            w.lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .trim(&trim)
+        })
+        .await;
+        match trimmed {
+            Ok(Ok(n)) if n > 0 => {
+                tracing::info!(rows = n, "trimmed block statistics, fetch log and archives")
+            }
+            Ok(Err(e)) => tracing::error!(error = %e, "trimming failed"),
+            _ => {}
+        }
         let w = self.writer.clone();
         let optimized = tokio::task::spawn_blocking(move || {
             w.lock()

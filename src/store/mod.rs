@@ -29,7 +29,7 @@ pub use archive::{ArchiveItem, ArchivePage, ArchiveQuery, ArchiveScan, ArchiveSt
 pub use checkpoint::Checkpointer;
 pub use entries::{EntryQuery, FetchSave};
 pub use learned::LearnedRow;
-pub use retention::{Pruned, Retention};
+pub use retention::{Pruned, Retention, Trim};
 pub use sources::FetchLog;
 pub use stories::{DedupStep, StoryQuery};
 

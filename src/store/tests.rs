@@ -1,5 +1,6 @@
 use super::*;
 use crate::model::{CleanEntry, FeedMeta, SourceState};
+use crate::store::Trim;
 
 fn entry(guid: &str, title: &str) -> CleanEntry {
     CleanEntry {
@@ -435,4 +436,68 @@ fn retention_keeps_the_newest_entries_of_each_source() {
         "SELECT min(e.published) FROM entries e JOIN sources s ON s.id = e.source_id WHERE s.name = 's'",
     );
     assert_eq!(oldest_kept, (t + chrono::Duration::minutes(15)).timestamp());
+}
+
+#[test]
+fn trim_bounds_block_statistics_fetch_log_and_archives_of_removed_stories() {
+    let (_dir, mut store) = temp_store();
+    let t = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 3, 1, 12, 0, 0).unwrap();
+    let kept = CleanEntry {
+        published: Some(t),
+        ..entry("g1", "The one entry still stored")
+    };
+    ingest(&mut store, "s", &[kept]);
+    let sid: i64 = count(&store, "SELECT id FROM sources WHERE name = 's'");
+    let now = t.timestamp();
+    store
+        .conn
+        .execute_batch(&format!(
+            "INSERT INTO learned_blocks (source, hash, entries, first_seen, last_seen, sample)
+             WITH RECURSIVE n(value) AS (SELECT 1 UNION ALL SELECT value + 1 FROM n WHERE value < 10)
+             SELECT 's', value, 1, value, value, 'block' FROM n;
+             INSERT INTO learned_blocks (source, hash, entries, first_seen, last_seen, sample)
+             VALUES ('s', 99, 5, 1, 4, 'learned clutter');
+             INSERT INTO fetch_log (source_id, started_at, duration_ms, outcome)
+             WITH RECURSIVE n(value) AS (SELECT 1 UNION ALL SELECT value + 1 FROM n WHERE value < 5)
+             SELECT {sid}, value, 1, 'new' FROM n;
+             INSERT INTO archive_pages (feed, page, format, body, last_modified, created_at)
+             VALUES ('all', 1, 'atom', x'00', {old}, 0), ('all', 2, 'atom', x'00', {now}, 0);",
+            old = now - 3600
+        ))
+        .unwrap();
+    let removed = store
+        .trim(&Trim {
+            learned_before: 3,
+            learned_cap: 4,
+            learned_threshold: 3,
+            log_cap: 2,
+            archives: true,
+        })
+        .unwrap();
+    let hashes: Vec<i64> = store
+        .conn
+        .prepare("SELECT hash FROM learned_blocks ORDER BY hash")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    // Quiet for a window (1, 2) or beyond the cap (3..=6): gone; the learned block is not
+    // capped, only forgotten when quiet for a window.
+    assert_eq!(hashes, [7, 8, 9, 10, 99]);
+    let starts: Vec<i64> = store
+        .conn
+        .prepare("SELECT started_at FROM fetch_log WHERE started_at < 100 ORDER BY id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(starts.len() <= 2 && !starts.contains(&1), "{starts:?}");
+    assert_eq!(
+        count(&store, "SELECT sum(page) FROM archive_pages"),
+        2,
+        "page 2 only"
+    );
+    assert!(removed > 2 + 4, "{removed}");
 }
