@@ -230,6 +230,13 @@ impl Store {
         move_staged(&self.conn)
     }
 
+    /// Every posting in the main index, under the engine's scheme: what deleting postings
+    /// by their recomputed keys (expiry, retention) needs first.
+    pub(super) fn settle_anchors(&mut self, engine: &Dedup) -> Result<(), StoreError> {
+        self.prepare_anchors(engine)?;
+        self.flush_anchors()
+    }
+
     /// Moves staged candidate-index postings into the main index.
     ///
     /// Why public: the daemon's upkeep and a one-shot `fetch` call it so that the staging
@@ -267,8 +274,7 @@ impl Store {
             source: e,
         };
         // Expiry deletes postings by their keys: staged ones must be in place first.
-        self.prepare_anchors(engine)?;
-        self.flush_anchors()?;
+        self.settle_anchors(engine)?;
         let tx = self.conn.transaction().map_err(err)?;
         let rows: Vec<(i64, Option<i64>, i64, Vec<u8>)> = tx
             .prepare_cached(

@@ -64,8 +64,7 @@ impl Store {
         };
         // A removed entry's candidate-index postings go with it (found by recomputing its
         // anchors, so the staged ones are moved into the main index first).
-        self.prepare_anchors(engine)?;
-        self.flush_anchors()?;
+        self.settle_anchors(engine)?;
         let tx = self.conn.transaction().map_err(err)?;
         let mut ids: BTreeSet<i64> = BTreeSet::new();
         if let Some(t) = r.older_than {
