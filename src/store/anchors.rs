@@ -239,8 +239,9 @@ impl Store {
 
     /// Moves staged candidate-index postings into the main index.
     ///
-    /// Why public: the daemon's upkeep and a one-shot `fetch` call it so that the staging
-    /// table stays small between restarts; dropping the writer does it too.
+    /// Why public: benchmarks and tools that hand the store back and forth call it; the
+    /// daemon's upkeep does it through expiry, and a writer does it when dropped (the end of a
+    /// one-shot `fetch`), so the staging table stays small between restarts.
     pub fn flush_anchors(&mut self) -> Result<(), StoreError> {
         let staged: bool = self
             .conn
