@@ -26,7 +26,7 @@ use crate::model::CleanEntry;
 use crate::model::{BlockStats, IngestCounts};
 use crate::parse::ParseLimits;
 use crate::schedule::Backoff;
-use crate::store::{DedupStep, FetchSave, Store};
+use crate::store::{DedupStep, FetchSave, SaveQueue, Store};
 
 /// The single writer connection, shared by every ingest task. A std mutex is right here:
 /// it is only ever held inside `spawn_blocking`, never across an `.await`.
@@ -162,13 +162,13 @@ pub async fn ingest_source(
     let started = Instant::now();
     let name = source.name.clone();
     let configured = source.url.to_string();
-    let (prev, learned) = {
+    let (prev, learned, queue) = {
         let (w, n) = (writer.clone(), name.clone());
         let loaded = tokio::task::spawn_blocking(move || {
             let store = w.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             let state = store.source_state(&n).ok().flatten();
             let blocks = store.learned_blocks(&n).unwrap_or_default();
-            (state, blocks)
+            (state, blocks, Some(store.save_queue()))
         })
         .await
         .unwrap_or_default();
@@ -176,7 +176,7 @@ pub async fn ingest_source(
             .0
             .filter(|st| st.url == configured)
             .unwrap_or_default();
-        (prev, LearnedBlocks::from_stats(loaded.1))
+        (prev, LearnedBlocks::from_stats(loaded.1), loaded.2)
     };
     let target = prev
         .fetch_url
@@ -268,7 +268,11 @@ pub async fn ingest_source(
                 .cloned()
                 .unwrap_or_else(|| fingerprint_of(e))
         };
+        // Announced before queueing for the writer, withdrawn once it is ours: the save
+        // ahead of this one then keeps its transaction open for this one (`store::group`).
+        let ticket = queue.as_ref().map(SaveQueue::enter);
         let mut store = w.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        drop(ticket);
         // A block learned just now is removed from the source's stored entries too.
         let mut rewrites = Vec::new();
         if !newly_learned.is_empty() {

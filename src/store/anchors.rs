@@ -46,8 +46,10 @@ pub(super) struct AnchorBuffer {
     postings: Vec<Posting>,
     /// Key → its newest posting.
     heads: HashMap<u32, u32>,
-    /// Postings before the open transaction's first.
+    /// Postings before the open group transaction's first.
     committed: usize,
+    /// Postings before the current source's savepoint.
+    source_start: usize,
     /// Whether the staging table has been read and the scheme checked.
     ready: bool,
 }
@@ -99,15 +101,31 @@ impl AnchorBuffer {
         });
     }
 
-    /// The transaction committed: its postings stay.
+    /// The group transaction committed: its postings stay.
     pub(super) fn commit(&mut self) {
         self.committed = self.postings.len();
+        self.source_start = self.committed;
     }
 
-    /// The transaction rolled back: forget what it staged.
+    /// The group transaction rolled back: forget what it staged.
     pub(super) fn rollback(&mut self) {
-        while self.postings.len() > self.committed {
-            let p = self.postings.pop().expect("longer than committed");
+        self.truncate(self.committed);
+        self.source_start = self.committed;
+    }
+
+    /// A source's save begins (inside the group).
+    pub(super) fn begin_source(&mut self) {
+        self.source_start = self.postings.len();
+    }
+
+    /// The source's savepoint rolled back: forget what it staged, keep the group's.
+    pub(super) fn rollback_source(&mut self) {
+        self.truncate(self.source_start);
+    }
+
+    fn truncate(&mut self, len: usize) {
+        while self.postings.len() > len {
+            let p = self.postings.pop().expect("longer than len");
             if p.next == NONE {
                 self.heads.remove(&p.key);
             } else {
@@ -126,6 +144,7 @@ impl AnchorBuffer {
         self.postings = Vec::new();
         self.heads = HashMap::new();
         self.committed = 0;
+        self.source_start = 0;
     }
 }
 
@@ -171,6 +190,7 @@ impl Store {
         if self.anchors.ready {
             return Ok(());
         }
+        self.settle()?;
         let scheme = engine.anchor_scheme();
         let stored: Option<String> = self
             .conn
@@ -243,6 +263,7 @@ impl Store {
     /// daemon's upkeep does it through expiry, and a writer does it when dropped (the end of a
     /// one-shot `fetch`), so the staging table stays small between restarts.
     pub fn flush_anchors(&mut self) -> Result<(), StoreError> {
+        self.settle()?;
         let staged: bool = self
             .conn
             .query_row("SELECT EXISTS (SELECT 1 FROM dedup_anchors_new)", [], |r| {
@@ -276,7 +297,7 @@ impl Store {
         };
         // Expiry deletes postings by their keys: staged ones must be in place first.
         self.settle_anchors(engine)?;
-        let tx = self.conn.transaction().map_err(err)?;
+        let tx = self.begin()?;
         let rows: Vec<(i64, Option<i64>, i64, Vec<u8>)> = tx
             .prepare_cached(
                 "SELECT id, story_id, dedup_at, fingerprint FROM entries
@@ -326,6 +347,9 @@ impl Store {
 
 impl Drop for Store {
     fn drop(&mut self) {
+        if let Err(e) = self.settle() {
+            tracing::warn!(error = %e, "could not commit the last saves; their sources will be fetched again");
+        }
         if !self.anchors.postings.is_empty()
             && let Err(e) = self.flush_anchors()
         {
@@ -362,6 +386,22 @@ mod tests {
         b.lookup(7, 0, 1000, 1, 1, &mut out);
         assert_eq!(out, [0, 3], "capped");
         b.push(9, 1, 5);
+        b.rollback();
+        assert!(!b.heads.contains_key(&9));
+        assert_eq!(b.postings.len(), 3);
+
+        // Inside a group: a source's rollback keeps the earlier sources' postings, the
+        // group's rollback drops them all.
+        b.begin_source();
+        b.push(9, 1, 6);
+        b.begin_source();
+        b.push(9, 1, 7);
+        b.push(10, 1, 8);
+        b.rollback_source();
+        out.truncate(1);
+        b.lookup(9, 0, 1000, 10, 1, &mut out);
+        assert_eq!(out, [0, 6]);
+        assert!(!b.heads.contains_key(&10));
         b.rollback();
         assert!(!b.heads.contains_key(&9));
         assert_eq!(b.postings.len(), 3);

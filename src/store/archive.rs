@@ -186,7 +186,7 @@ impl Store {
             path: path.clone(),
             source: e,
         };
-        let tx = self.conn.transaction().map_err(err)?;
+        let tx = self.begin()?;
         let pages: u32 = tx
             .query_row(
                 "SELECT pages FROM archive_state WHERE feed = ?1",

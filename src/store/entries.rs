@@ -143,20 +143,27 @@ impl Store {
             path: path.clone(),
             source: e,
         };
-        self.prepare_anchors(save.dedup.engine)?;
+        if let Err(e) = self.prepare_anchors(save.dedup.engine) {
+            // Saves that waited for this one may have left the group open for it.
+            self.settle()?;
+            return Err(e);
+        }
+        self.join_group()?;
+        self.anchors.begin_source();
         let staged = &mut self.anchors;
         let saved = Store::save_in_tx(&mut self.conn, staged, source, url, save).map_err(err);
-        match saved {
-            Ok(_) => self.anchors.commit(),
-            Err(_) => self.anchors.rollback(),
+        if saved.is_err() {
+            self.anchors.rollback_source();
         }
+        let settled = self.after_save();
         if self.anchors.full()
             && let Err(e) = self.flush_anchors()
         {
             // The postings stay staged (and found); the next flush retries.
             tracing::warn!(error = %e, "could not move staged dedup postings");
         }
-        saved
+        let counts = saved?;
+        settled.map(|()| counts)
     }
 
     fn save_in_tx(
@@ -166,7 +173,9 @@ impl Store {
         url: &str,
         save: &FetchSave<'_>,
     ) -> rusqlite::Result<IngestCounts> {
-        let tx = conn.transaction()?;
+        // A savepoint inside the group transaction (see `group`): this source alone rolls
+        // back on error.
+        let tx = conn.savepoint()?;
         let source_id = Store::source_id(&tx, source, url)?;
         let mut counts = IngestCounts::default();
         if let Some((meta, entries)) = save.feed {

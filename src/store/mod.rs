@@ -3,7 +3,9 @@
 //! SQLite in WAL mode: one writer connection (the daemon serialises writes through it, so
 //! there is never a `SQLITE_BUSY` between our own writers) and any number of reader
 //! connections, which WAL lets run alongside the writer. Each ingest of one source is one
-//! transaction, so a crash loses at most the source in flight and never half of it.
+//! savepoint, inside a transaction shared with the sources saved right after it when they
+//! are already waiting (`group`), so a crash loses at most the saves of the last half second
+//! and never half of a source.
 //! Migrations live in `migrations/NNNN_name.sql`, are embedded at build time, and are applied
 //! in order at open, in one transaction, tracked by SQLite's `user_version`.
 
@@ -11,6 +13,7 @@ mod anchors;
 mod archive;
 mod checkpoint;
 mod entries;
+mod group;
 mod learned;
 mod pages;
 mod retention;
@@ -28,6 +31,7 @@ use rusqlite_migration::{M, Migrations};
 pub use archive::{ArchiveItem, ArchivePage, ArchiveQuery, ArchiveScan, ArchiveState};
 pub use checkpoint::Checkpointer;
 pub use entries::{EntryQuery, FetchSave};
+pub use group::{QueueTicket, SaveQueue};
 pub use learned::LearnedRow;
 pub use retention::{Pruned, Retention, Trim};
 pub use sources::FetchLog;
@@ -66,6 +70,10 @@ pub struct Store {
     path: PathBuf,
     /// Candidate-index postings staged by this connection (writers only).
     anchors: anchors::AnchorBuffer,
+    /// Saves waiting for this writer (see `group`).
+    queue: SaveQueue,
+    /// The open group transaction of source saves, if any.
+    group: Option<group::Group>,
 }
 
 /// The migrations, in file-name order.
@@ -145,6 +153,8 @@ impl Store {
             conn,
             path: path.to_path_buf(),
             anchors: anchors::AnchorBuffer::default(),
+            queue: SaveQueue::default(),
+            group: None,
         })
     }
 

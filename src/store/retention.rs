@@ -65,7 +65,7 @@ impl Store {
         // A removed entry's candidate-index postings go with it (found by recomputing its
         // anchors, so the staged ones are moved into the main index first).
         self.settle_anchors(engine)?;
-        let tx = self.conn.transaction().map_err(err)?;
+        let tx = self.begin()?;
         let mut ids: BTreeSet<i64> = BTreeSet::new();
         if let Some(t) = r.older_than {
             let mut s = tx
@@ -213,7 +213,7 @@ impl Store {
             path: path.clone(),
             source: e,
         };
-        let tx = self.conn.transaction().map_err(err)?;
+        let tx = self.begin()?;
         let mut removed = tx
             .execute(
                 "DELETE FROM learned_blocks WHERE last_seen < ?1",

@@ -60,7 +60,7 @@ impl Store {
             path: path.clone(),
             source: e,
         };
-        let tx = self.conn.transaction().map_err(err)?;
+        let tx = self.begin()?;
         let mut changed = 0;
         {
             let mut stmt = tx

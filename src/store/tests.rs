@@ -16,6 +16,15 @@ pub(super) fn ingest(
     source: &str,
     entries: &[CleanEntry],
 ) -> crate::model::IngestCounts {
+    try_ingest(store, source, entries).unwrap()
+}
+
+/// [`ingest`] that hands back the store's error.
+pub(super) fn try_ingest(
+    store: &mut Store,
+    source: &str,
+    entries: &[CleanEntry],
+) -> Result<crate::model::IngestCounts, StoreError> {
     let state = SourceState {
         url: "https://example.org/rss".into(),
         etag: Some("\"v1\"".into()),
@@ -38,9 +47,7 @@ pub(super) fn ingest(
             fingerprint: &crate::ingest::fingerprint_of,
         },
     };
-    store
-        .save_fetch(source, "https://example.org/rss", &save)
-        .unwrap()
+    store.save_fetch(source, "https://example.org/rss", &save)
 }
 
 fn record(store: &mut Store, state: &SourceState, outcome: &str) {
