@@ -149,6 +149,11 @@ impl Store {
             .map_err(err)?;
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(err)?;
+        // Each source's save is a savepoint inside a group transaction (`group`): the pages
+        // it changes are copied to a statement journal first, which belongs in memory (a few
+        // hundred KB per save), not in a temporary file written through the kernel.
+        conn.pragma_update(None, "temp_store", "MEMORY")
+            .map_err(err)?;
         Ok(Store {
             conn,
             path: path.to_path_buf(),
