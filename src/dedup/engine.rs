@@ -149,6 +149,16 @@ impl Dedup {
         )
     }
 
+    /// Computes what the writer will ask of `fp` (its anchors), so that a caller can do it
+    /// off the writer's lock, in parallel.
+    pub fn precompute(&self, fp: &Fingerprint) {
+        fp.anchors(
+            self.cfg.anchor_window,
+            self.cfg.anchor_target,
+            self.cfg.max_anchors,
+        );
+    }
+
     /// The keys under which a member is stored.
     pub fn keys(&self, url: Option<&str>, fp: &Fingerprint) -> Keys {
         Keys {

@@ -45,7 +45,25 @@ pub struct Fingerprint {
     pub text_hash: u64,
     /// Paragraphs in document order, boilerplate included (flagged).
     pub paragraphs: Vec<Paragraph>,
+    /// The last [`Fingerprint::anchors`] result, with its parameters.
+    memo: AnchorMemo,
 }
+
+/// Remembered anchors (window, target, cap → keys); never part of equality or the bytes.
+///
+/// Why: the single writer computed each new entry's anchors twice (to probe, then to
+/// store), about a quarter of its time; ingest now computes them beside the fingerprint,
+/// in parallel, and the writer reads them.
+#[derive(Debug, Clone, Default)]
+struct AnchorMemo(std::sync::OnceLock<((usize, usize, usize), Vec<u32>)>);
+
+impl PartialEq for AnchorMemo {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for AnchorMemo {}
 
 /// Shingle length in words used by [`Fingerprint::build`].
 ///
@@ -105,6 +123,7 @@ impl Fingerprint {
             title_hash: hash_tokens(&words(title)),
             text_hash: hash_tokens(&content_tokens),
             paragraphs: out,
+            memo: AnchorMemo::default(),
         }
     }
 
@@ -128,6 +147,19 @@ impl Fingerprint {
     /// window: the minimum of that run's larger window is the minimum of every smaller
     /// window around it, so both sides select it.
     pub fn anchors(&self, min_window: usize, target: usize, max_anchors: usize) -> Vec<u32> {
+        let params = (min_window, target, max_anchors);
+        match self.memo.0.get() {
+            Some((p, keys)) if *p == params => keys.clone(),
+            Some(_) => self.select_anchors(min_window, target, max_anchors),
+            None => {
+                let keys = self.select_anchors(min_window, target, max_anchors);
+                let _ = self.memo.0.set((params, keys.clone()));
+                keys
+            }
+        }
+    }
+
+    fn select_anchors(&self, min_window: usize, target: usize, max_anchors: usize) -> Vec<u32> {
         let content: Vec<&Paragraph> = self.content_paragraphs().collect();
         let seq: Vec<u32> = content
             .iter()
@@ -231,6 +263,7 @@ impl Fingerprint {
             title_hash,
             text_hash,
             paragraphs,
+            memo: AnchorMemo::default(),
         })
     }
 }

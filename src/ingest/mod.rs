@@ -242,10 +242,13 @@ pub async fn ingest_source(
     // is taken: under the lock only the lookups and writes remain. With dedup off, only an
     // edited entry needs one (computed under the lock).
     let (entries, computed) = if opts.dedup.enabled && entries.is_some() {
+        let engine = Dedup::new(opts.dedup);
         on_cpu(move || {
             // A panic leaves the fingerprints to the save, which reports it as an error.
             let fps = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                entries.iter().flatten().map(fingerprint_of).collect()
+                let fps: Vec<Fingerprint> = entries.iter().flatten().map(fingerprint_of).collect();
+                fps.iter().for_each(|fp| engine.precompute(fp));
+                fps
             }));
             (entries, fps.unwrap_or_default())
         })
