@@ -17,6 +17,7 @@ use std::collections::{HashMap, HashSet};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::keyfilter::KeyFilter;
 use super::{Store, StoreError};
 use crate::dedup::{Dedup, Fingerprint};
 
@@ -52,6 +53,8 @@ pub(super) struct AnchorBuffer {
     source_start: usize,
     /// Whether the staging table has been read and the scheme checked.
     ready: bool,
+    /// Keys the main index may hold (loaded at the first lookup; see `keyfilter`).
+    filter: Option<KeyFilter>,
 }
 
 impl AnchorBuffer {
@@ -134,6 +137,19 @@ impl AnchorBuffer {
         }
     }
 
+    /// Loads (or, grown too full, reloads) the filter of keys in the main index.
+    pub(super) fn ensure_filter(&mut self, conn: &Connection) -> rusqlite::Result<()> {
+        if self.filter.as_ref().is_none_or(KeyFilter::overfull) {
+            self.filter = Some(KeyFilter::load(conn)?);
+        }
+        Ok(())
+    }
+
+    /// Whether the main index may hold postings under `key` (true when unsure).
+    pub(super) fn may_hold(&self, key: u32) -> bool {
+        self.filter.as_ref().is_none_or(|f| f.may_hold(key))
+    }
+
     /// Whether enough is staged to be worth a sorted move.
     pub(super) fn full(&self) -> bool {
         self.postings.len() >= FLUSH_AT
@@ -206,6 +222,7 @@ impl Store {
                 .map_err(|e| self.err(e))?;
         }
         self.anchors.clear();
+        self.anchors.filter = None;
         let rows: Vec<(u32, i64, i64)> = self
             .conn
             .prepare("SELECT key, at, story FROM dedup_anchors_new ORDER BY seq")
@@ -271,6 +288,24 @@ impl Store {
             })
             .map_err(|e| self.err(e))?;
         if staged {
+            if let Some(filter) = self.anchors.filter.as_mut() {
+                // Every staged key, other processes' too, is about to be in the main index.
+                let mut stmt = self
+                    .conn
+                    .prepare_cached("SELECT key FROM dedup_anchors_new")
+                    .map_err(|e| StoreError::Sqlite {
+                        path: self.path.clone(),
+                        source: e,
+                    })?;
+                let keys = stmt
+                    .query_map([], |r| r.get::<_, u32>(0))
+                    .and_then(|rows| rows.collect::<rusqlite::Result<Vec<u32>>>())
+                    .map_err(|e| StoreError::Sqlite {
+                        path: self.path.clone(),
+                        source: e,
+                    })?;
+                keys.into_iter().for_each(|k| filter.add(k));
+            }
             move_staged(&self.conn).map_err(|e| self.err(e))?;
         }
         self.anchors.clear();
@@ -405,6 +440,34 @@ mod tests {
         b.rollback();
         assert!(!b.heads.contains_key(&9));
         assert_eq!(b.postings.len(), 3);
+    }
+
+    #[test]
+    fn the_key_filter_follows_postings_into_the_main_index() {
+        let (dir, mut store) = temp_store();
+        let copy = |guid: &str, outlet: &str, paragraphs: &[&str]| {
+            story_entry(guid, &format!("https://{outlet}/b"), paragraphs, 1)
+        };
+        // The filter is loaded from an empty index by the first story...
+        ingest(&mut store, "a", &[copy("a", "a.example", &STORY)]);
+        assert!(store.anchors.filter.is_some());
+        // ...and learns the keys its writer moves into the index.
+        store.flush_anchors().unwrap();
+        assert_eq!(count(&store, "SELECT count(*) FROM dedup_anchors_new"), 0);
+        let c = ingest(&mut store, "b", &[copy("b", "b.example", &STORY[..2])]);
+        assert_eq!((c.stories_new, c.merged), (0, 1), "found in the main index");
+
+        // A new writer loads it from the index; another story's probes are skipped.
+        drop(store);
+        let mut store = Store::open(&dir.path().join("sub/w.db")).unwrap();
+        let other = [
+            "A different report about a fire at a warehouse near the river, written by \
+             another reporter for another paper, with none of the same sentences at all.",
+        ];
+        ingest(&mut store, "c", &[copy("c", "c.example", &other)]);
+        let c = ingest(&mut store, "d", &[copy("d", "d.example", &STORY[1..])]);
+        assert_eq!((c.stories_new, c.merged), (0, 1), "found after a reload");
+        assert_eq!(store.story_count().unwrap(), 2);
     }
 
     #[test]

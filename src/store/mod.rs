@@ -14,6 +14,7 @@ mod archive;
 mod checkpoint;
 mod entries;
 mod group;
+mod keyfilter;
 mod learned;
 mod pages;
 mod retention;

@@ -88,6 +88,11 @@ impl StoryStore for TxStories<'_> {
         // `story_by_text`.
         // The LIMIT is written into the SQL: a bound LIMIT makes SQLite re-prepare the
         // statement on every call (it was a quarter of ingest time).
+        if !self.staged.may_hold(key) {
+            // No posting under this key in the main index: only the staged ones.
+            self.staged.lookup(key, since, until, cap, out.len(), out);
+            return Ok(());
+        }
         let mut stmt = self.tx.prepare_cached(&format!(
             "SELECT story FROM dedup_anchors WHERE key = ?1 AND +at BETWEEN ?2 AND ?3 LIMIT {}",
             cap * 4
@@ -181,6 +186,9 @@ pub(super) fn place(
         .prepare_cached("SELECT story_id, fingerprint, dedup_at FROM entries WHERE id = ?1")?
         .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
     let at = at.unwrap_or_else(|| dedup_at(e, now));
+    if engine.config().enabled {
+        staged.ensure_filter(tx)?;
+    }
     let mut st = TxStories { tx, staged };
     if change == EntryChange::Updated
         && let Some(story) = story
