@@ -29,7 +29,7 @@ fn dateline_re() -> &'static Regex {
 
 fn byline_start_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
-    R.get_or_init(|| Regex::new(r"^(?i:by|via|from)\s+\S").expect("static regex"))
+    R.get_or_init(|| Regex::new(r"^(?i:by|via|from)\s+(\S)").expect("static regex"))
 }
 
 /// A dateline found at the start of a paragraph.
@@ -123,9 +123,12 @@ pub fn byline(page: &Page, rules: &Rules, title: Option<&str>) -> Option<String>
 
 /// Person names in a byline, without "By", agency names or job titles.
 pub fn authors_from_byline(byline: &str, rules: &Rules) -> Option<String> {
+    // From the name's first character, which may be several bytes long (a fuzzed page had
+    // "By \u{FFFD}…", and slicing one byte before the match's end split it).
     let body = byline_start_re()
-        .find(byline)
-        .map_or(byline, |m| &byline[m.end() - 1..]);
+        .captures(byline)
+        .and_then(|c| c.get(1))
+        .map_or(byline, |m| &byline[m.start()..]);
     let mut names = Vec::new();
     for part in body
         .split([',', '&', ';', '|'])
@@ -324,5 +327,16 @@ mod tests {
             Some("Jane Roe, John Doe")
         );
         assert_eq!(authors_from_byline("Via AP news wire", r), None);
+    }
+
+    #[test]
+    fn a_byline_whose_name_starts_with_a_wide_character_is_not_split() {
+        let r = Rules::builtin();
+        assert_eq!(
+            authors_from_byline("By \u{c9}mile Zola", r).as_deref(),
+            Some("\u{c9}mile Zola")
+        );
+        // Found by fuzzing (html_page): a replacement character right after "By".
+        let _ = authors_from_byline("By \u{fffd}\u{fffd} x", r);
     }
 }
