@@ -17,6 +17,11 @@ use wirefeed::parse::{ParseLimits, parse_feed};
 use wirefeed::runner::Runner;
 use wirefeed::store::Store;
 
+/// The allocator the `wirefeed` binary ships with (see `src/main.rs`), so that this measures
+/// what users run.
+#[global_allocator]
+static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];

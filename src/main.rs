@@ -13,6 +13,15 @@ use wirefeed::publish::Publisher;
 use wirefeed::runner::Runner;
 use wirefeed::store::Store;
 
+/// jemalloc, with its background purging thread, instead of glibc's allocator.
+///
+/// Why: in the one-hour soak the daemon's RSS grew from 200 to 350 MB while its data stayed
+/// level, and calling glibc's `malloc_trim` on it gave back 130 MB at once: glibc kept freed
+/// memory in the arenas of the blocking pool's threads. jemalloc returns pages that stay
+/// unused for ten seconds, and ingest runs faster on it (a 2,000-source poll: 16% less CPU).
+#[global_allocator]
+static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// wirefeed fetches news feeds, strips publishers' clutter, merges the copies of one wire
 /// story that many outlets run, and republishes clean feeds for your feed reader.
 #[derive(Parser)]
