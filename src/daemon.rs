@@ -137,6 +137,16 @@ pub async fn run(config_path: PathBuf) -> anyhow::Result<()> {
                     crate::notify::watchdog();
                 }
                 crate::notify::status(&status.render());
+                // Saves leave their group transaction open for a save already waiting
+                // (`store::group`); if that one panicked before saving, the group would stay
+                // open, invisible to readers, for as long as the daemon idles.
+                let w = writer.clone();
+                tokio::task::spawn_blocking(move || {
+                    let mut store = w.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                    if let Err(e) = store.settle() {
+                        tracing::error!(error = %e, "could not commit the last saves");
+                    }
+                });
             }
             _ = sighup.recv() => {
                 crate::notify::reloading();
