@@ -187,6 +187,13 @@ pub(super) fn delete_postings(
     Ok(())
 }
 
+/// The keys of every staged posting (this process's and any other's).
+fn staged_keys(conn: &Connection) -> rusqlite::Result<Vec<u32>> {
+    conn.prepare_cached("SELECT key FROM dedup_anchors_new")?
+        .query_map([], |r| r.get(0))?
+        .collect()
+}
+
 /// Moves every staged posting (this process's and any other's) into the main index, sorted,
 /// in one transaction.
 fn move_staged(conn: &Connection) -> rusqlite::Result<()> {
@@ -288,23 +295,12 @@ impl Store {
             })
             .map_err(|e| self.err(e))?;
         if staged {
-            if let Some(filter) = self.anchors.filter.as_mut() {
+            if self.anchors.filter.is_some() {
                 // Every staged key, other processes' too, is about to be in the main index.
-                let mut stmt = self
-                    .conn
-                    .prepare_cached("SELECT key FROM dedup_anchors_new")
-                    .map_err(|e| StoreError::Sqlite {
-                        path: self.path.clone(),
-                        source: e,
-                    })?;
-                let keys = stmt
-                    .query_map([], |r| r.get::<_, u32>(0))
-                    .and_then(|rows| rows.collect::<rusqlite::Result<Vec<u32>>>())
-                    .map_err(|e| StoreError::Sqlite {
-                        path: self.path.clone(),
-                        source: e,
-                    })?;
-                keys.into_iter().for_each(|k| filter.add(k));
+                let keys = staged_keys(&self.conn).map_err(|e| self.err(e))?;
+                if let Some(filter) = self.anchors.filter.as_mut() {
+                    keys.into_iter().for_each(|k| filter.add(k));
+                }
             }
             move_staged(&self.conn).map_err(|e| self.err(e))?;
         }

@@ -143,11 +143,8 @@ impl Store {
             path: path.clone(),
             source: e,
         };
-        if let Err(e) = self.prepare_anchors(save.dedup.engine) {
-            // Saves that waited for this one may have left the group open for it.
-            self.settle()?;
-            return Err(e);
-        }
+        // Settles a group left open for this save before it can fail.
+        self.prepare_anchors(save.dedup.engine)?;
         self.join_group()?;
         self.anchors.begin_source();
         let staged = &mut self.anchors;
