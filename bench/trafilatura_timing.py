@@ -1,11 +1,15 @@
 """Times Python trafilatura's extract() in-process over the 181 AEB pages (the speed baseline
 for wirefeed's extractor). Prints the median time of a whole pass over all pages."""
-import gzip, json, statistics, sys, time
+import gzip, json, os, statistics, sys, time
 from pathlib import Path
 
 import trafilatura
 
-data = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "aeb"
+root = Path(__file__).resolve().parent.parent
+data = Path(os.environ.get("WIREFEED_DATA") or root.parent / "shared" / "data")
+if not data.is_absolute():
+    data = root / data
+data = data / "aeb"
 truth = json.loads((data / "ground-truth.json").read_text())
 pages = [(gzip.decompress((data / "html" / f"{i}.html.gz").read_bytes()).decode("utf-8", "replace"), v["url"])
          for i, v in sorted(truth.items())]

@@ -1,5 +1,5 @@
 //! Article extraction speed over the 181 pages of the article-extraction benchmark
-//! (../shared/data/aeb), in-process: `cargo bench --bench extract`. `bench/extract-speed`
+//! (`$WIREFEED_DATA/aeb`, default ../shared/data), in-process: `cargo bench --bench extract`. `bench/extract-speed`
 //! runs it beside Python trafilatura on the same pages and prints the ratio.
 
 use std::io::Read;
@@ -7,7 +7,7 @@ use std::io::Read;
 use criterion::{Criterion, criterion_group, criterion_main};
 
 fn pages() -> Vec<(String, String)> {
-    let aeb = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/aeb");
+    let aeb = wirefeed::testdata::data_root().join("aeb");
     let truth: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(aeb.join("ground-truth.json")).unwrap())
             .unwrap();

@@ -49,3 +49,4 @@ pub mod publish;
 pub mod runner;
 pub mod schedule;
 pub mod store;
+pub mod testdata;

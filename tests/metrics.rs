@@ -14,12 +14,12 @@ async fn metrics_count_fetches_entries_and_failing_sources() {
     let server = FeedServer::start(HashMap::new()).await;
     let dir = tempfile::tempdir().unwrap();
     let port = common::free_port();
-    let feed = common::shared_data().join("feeds/arminreiter__FeedReader/AtomTheVerge.xml");
+    let feed = common::fixture("feeds/rss20.xml");
     let config = common::write_config(
         dir.path(),
         port,
         &[
-            ("verge".to_string(), format!("file://{}", feed.display())),
+            ("herald".to_string(), format!("file://{}", feed.display())),
             ("gone".to_string(), server.url("missing.xml")),
         ],
         "[[feeds]]\nname = \"all\"\n",
@@ -94,11 +94,11 @@ print(json.dumps(out))
     );
     assert_eq!(
         value(&samples, "wirefeed_entries_total", Some(("change", "new"))),
-        Some(10.0)
+        Some(4.0)
     );
     assert_eq!(
         value(&samples, "wirefeed_stories_total", Some(("change", "new"))),
-        Some(10.0)
+        Some(4.0)
     );
     assert_eq!(value(&samples, "wirefeed_sources", None), Some(2.0));
     assert_eq!(

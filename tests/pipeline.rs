@@ -1,20 +1,66 @@
 //! Fetch → parse → clean → store → publish through the library, against a real HTTP feed
-//! server on loopback serving files from the shared corpus.
+//! server on loopback serving the project's own feeds in every dialect, and files of the
+//! real-world corpus where it is present.
 
 mod common;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use common::{FeedServer, Served, corpus_file};
+use common::{FeedServer, Served, corpus_file, fixture_file};
 use wirefeed::config::Config;
 use wirefeed::ingest::Outcome;
 use wirefeed::publish::Publisher;
 use wirefeed::runner::Runner;
 use wirefeed::store::Store;
 
-/// (corpus file, entries it holds, one title that must come through intact)
-const FORMATS: &[(&str, usize, &str)] = &[
+/// (feed the project wrote, entries it holds, one title that must come through intact): every
+/// dialect and a few encodings.
+const FIXTURES: &[(&str, usize, &str)] = &[
+    ("rss090.rdf", 3, "Tram line reopens after bridge repairs"),
+    (
+        "rss091.xml",
+        4,
+        "[04.02.2025 - 07:10] Chimney fire, Mill Road",
+    ),
+    ("rss092.xml", 3, "Morning show: the beekeepers' winter"),
+    ("rss094.xml", 2, "Bell ringers recruit new members"),
+    ("rss10.rdf", 3, "Cycle lanes \"a success\", survey finds"),
+    (
+        "rss20.xml",
+        4,
+        "Copper miners end two-week strike after wage deal",
+    ),
+    (
+        "rss20-iso-8859-1.xml",
+        2,
+        "SNÖOVÄDER - vägen över fjället stängd",
+    ),
+    (
+        "rss20-windows-1251.xml",
+        2,
+        "Библиотека продлевает часы работы – с понедельника",
+    ),
+    ("atom03.xml", 2, "Rye loaf, third attempt"),
+    (
+        "atom10.xml",
+        3,
+        "Why our build got 40% faster & what it cost",
+    ),
+    (
+        "feed10.json",
+        3,
+        "A comet you can see with binoculars this week",
+    ),
+    (
+        "feed11.json",
+        2,
+        "Episode 42: ferries, bridges and the long way round",
+    ),
+];
+
+/// The same check on files of the real-world corpus (`$WIREFEED_DATA/feeds`).
+const CORPUS: &[(&str, usize, &str)] = &[
     (
         "arminreiter__FeedReader/Rss091Stadtfeuerwehr.xml",
         15,
@@ -88,29 +134,47 @@ fn open(config: &Config) -> Runner {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_format_is_fetched_stored_and_republished_as_atom() {
-    // Feeds publish every entry here (`dedup = false`): one test file is a media-monitoring
-    // feed that really does carry one syndicated story twice, which dedup would merge.
-    let files: HashMap<String, Served> = FORMATS
+async fn every_dialect_is_fetched_stored_and_republished_as_atom() {
+    let files = FIXTURES
         .iter()
-        .map(|(f, _, _)| (f.to_string(), corpus_file(f)))
+        .map(|(f, _, _)| (f.to_string(), fixture_file(f)))
         .collect();
+    round_trip(FIXTURES, files).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_corpus_formats_are_fetched_stored_and_republished_as_atom() {
+    let Some(corpus) = common::real_data("corpus", "feeds") else {
+        return;
+    };
+    let files = CORPUS
+        .iter()
+        .map(|(f, _, _)| (f.to_string(), corpus_file(&corpus, f)))
+        .collect();
+    round_trip(CORPUS, files).await;
+}
+
+/// Serves `files`, runs each as a source with a feed of its own, and checks what was stored
+/// and republished against `table`.
+async fn round_trip(table: &[(&str, usize, &str)], files: HashMap<String, Served>) {
+    // Feeds publish every entry here (`dedup = false`): one corpus file is a media-monitoring
+    // feed that really does carry one syndicated story twice, which dedup would merge.
     let server = FeedServer::start(files).await;
     let dir = tempfile::tempdir().unwrap();
     let mut feeds = String::new();
-    for i in 0..FORMATS.len() {
+    for i in 0..table.len() {
         let n = source_name(i);
         feeds.push_str(&format!(
             "[[feeds]]\nname = \"f{n}\"\nsources = [\"{n}\"]\ndedup = false\n\n"
         ));
     }
-    let names: Vec<&str> = FORMATS.iter().map(|f| f.0).collect();
+    let names: Vec<&str> = table.iter().map(|f| f.0).collect();
     let config = config_for(dir.path(), &server, &names, &feeds);
     let runner = open(&config);
     let reports = runner.run_all(&config.sources).await;
 
     let publisher = Publisher::new(Arc::new(config.clone()));
-    for (i, (file, count, title)) in FORMATS.iter().enumerate() {
+    for (i, (file, count, title)) in table.iter().enumerate() {
         let r = &reports[i];
         assert_eq!(r.outcome, Outcome::New, "{file}: {r}");
         assert_eq!(r.counts.new, *count, "{file}: {r}");
@@ -152,14 +216,14 @@ async fn every_format_is_fetched_stored_and_republished_as_atom() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refetch_with_same_etag_gets_304_and_writes_nothing() {
-    let file = "arminreiter__FeedReader/AtomTheVerge.xml";
-    let server = FeedServer::start(HashMap::from([(file.to_string(), corpus_file(file))])).await;
+    let file = "atom10.xml";
+    let server = FeedServer::start(HashMap::from([(file.to_string(), fixture_file(file))])).await;
     let dir = tempfile::tempdir().unwrap();
     let config = config_for(dir.path(), &server, &[file], "");
     let runner = open(&config);
 
     let first = runner.run_all(&config.sources).await;
-    assert_eq!(first[0].counts.new, 10);
+    assert_eq!(first[0].counts.new, 3);
     assert_eq!(server.full_responses(file), 1);
     let changes_before = total_changes_of(&config);
 

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 fn notify_ready_after_the_port_accepts_then_watchdog_and_status() {
     let dir = tempfile::tempdir().unwrap();
     let port = common::free_port();
-    let feed = common::shared_data().join("feeds/Ranchero-Software__NetNewsWire/489.rss");
+    let feed = common::fixture("feeds/rss20.xml");
     let config = common::write_config(
         dir.path(),
         port,

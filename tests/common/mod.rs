@@ -19,10 +19,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
-/// `../shared/data`, beside the repository (present in CI too).
-pub fn shared_data() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data")
-}
+#[allow(unused_imports)] // each test binary uses what it needs
+pub use wirefeed::testdata::{fixture, real_data};
 
 /// One file the feed server serves.
 #[derive(Clone, Default)]
@@ -133,10 +131,20 @@ impl FeedServer {
     }
 }
 
-/// A document from the shared corpus, served with an ETag derived from its bytes.
-pub fn corpus_file(rel: &str) -> Served {
-    let path = shared_data().join("feeds").join(rel);
-    let body = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+/// A feed the project wrote (`tests/fixtures/feeds/REL`), served with an ETag.
+pub fn fixture_file(rel: &str) -> Served {
+    served_file(&fixture("feeds").join(rel))
+}
+
+/// A document of the real-world corpus (`corpus` is what [`real_data`] returned for
+/// `"feeds"`), served with an ETag derived from its bytes.
+pub fn corpus_file(corpus: &Path, rel: &str) -> Served {
+    served_file(&corpus.join(rel))
+}
+
+fn served_file(path: &Path) -> Served {
+    let rel = path.to_string_lossy();
+    let body = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let content_type = if rel.ends_with(".json") {
         "application/feed+json".to_string()
     } else {
