@@ -58,7 +58,7 @@ pub fn collect(
     rules: &Rules,
     roots: &[usize],
     title: Option<&str>,
-    mut trace: Option<&mut String>,
+    mut verdicts: Option<&mut Vec<&'static str>>,
 ) -> Vec<String> {
     // Mark dropped sub-containers in document order (parents precede children).
     let n = page.elems.len();
@@ -124,42 +124,42 @@ pub fn collect(
         if !inside[b.owner] {
             continue;
         }
-        if let Some(t) = trace.as_deref_mut() {
-            let e = &page.elems[b.owner];
-            let why = if b.junk {
-                "JUNK"
-            } else if dropped[b.owner] {
-                "DROP"
-            } else {
-                ""
-            };
-            let head: String = b.text.chars().take(70).collect();
-            t.push_str(&format!(
-                "  [{why}] <{} '{}'> {head}\n",
-                e.tag,
-                e.class_id.trim()
-            ));
-        }
+        // What happened to each block, for tuning (`verdicts`): the last word set wins.
+        let mut why = |w: &'static str| {
+            if let Some(v) = verdicts.as_deref_mut() {
+                v[bi] = w;
+            }
+        };
         if b.junk {
+            why("junk");
             continue;
         }
         let tag = page.elems[b.owner].tag.as_str();
         let len = char_len(&b.text);
         let ld = b.link_chars as f64 / len.max(1) as f64;
         if dropped[b.owner] || (ld > 0.5 && len < 400) {
+            why(if dropped[b.owner] {
+                "dropped-container"
+            } else {
+                "link-dense"
+            });
             stream.push((None, false));
             continue;
         }
         if tag == "h1" || (is_heading(tag) && !seen_para) {
+            why("heading-before-text");
             continue;
         }
         if title_norm.as_deref() == Some(normalise(&b.text).as_str()) {
+            why("title");
             continue;
         }
         if len < LONG_PARA && date::is_date_line(&b.text, rules) {
+            why("date-line");
             continue;
         }
         if furniture[bi] {
+            why("phrase-rule");
             continue;
         }
         // Repeated long paragraphs are pull quotes or embeds; short ones (recipe lines,
@@ -169,12 +169,14 @@ pub fn collect(
                 .iter()
                 .any(|(o, _)| o.as_deref() == Some(b.text.as_str()))
         {
+            why("repeated");
             continue;
         }
         if is_para_tag(tag) || len >= 80 {
             seen_para = true;
         }
         let heading_like = is_heading(tag) || page.elems[b.owner].class_id.contains("heading");
+        why("kept");
         stream.push((Some(b.text.clone()), heading_like));
     }
     // A heading whose section was dropped (a "More stories" list) or that ends the text goes too.

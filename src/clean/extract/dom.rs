@@ -7,7 +7,7 @@
 use scraper::{Html, Node};
 
 use super::prestrip;
-use super::rules::Rules;
+use super::rules::{ClassMark, Rules};
 
 /// Sentinel for "no parent" in [`Elem::parent`].
 pub const NO_PARENT: usize = usize::MAX;
@@ -115,8 +115,11 @@ pub struct Elem {
     pub class_id: String,
     /// This element (or an ancestor) is page chrome, hidden, or matches a boilerplate pattern.
     pub junk: bool,
-    /// This element itself is chrome or boilerplate-classed (a candidate for `junk`).
-    own_junk: bool,
+    /// Why this element itself is chrome ("tag", "role", "class"), or "" (a candidate for
+    /// `junk`).
+    own_junk: &'static str,
+    /// Why the element is junk: its own reason, "hidden", "in-REASON" (an ancestor is), or "".
+    pub junk_why: &'static str,
     /// This element itself is hidden (always junk).
     hidden: bool,
     /// Depth below the document root.
@@ -203,7 +206,7 @@ struct Walker<'r> {
     /// Depth of open `<a>` elements.
     in_link: usize,
     /// Class-rule verdicts by `class id itemprop` string: pages repeat the same few names.
-    class_cache: std::collections::HashMap<String, bool>,
+    class_cache: std::collections::HashMap<String, &'static str>,
 }
 
 impl Walker<'_> {
@@ -317,16 +320,24 @@ pub fn build(html: &str, rules: &Rules) -> Page {
                         || el.attr("aria-hidden") == Some("true")
                         || el.attr("style").is_some_and(hidden_style);
                     let structural = matches!(tag, "html" | "body" | "main" | "article");
-                    let own_junk = is_chrome_tag(tag)
-                        || el.attr("role").is_some_and(|r| {
-                            matches!(r, "navigation" | "complementary" | "contentinfo" | "banner")
+                    let own_junk = if is_chrome_tag(tag) {
+                        "tag"
+                    } else if el.attr("role").is_some_and(|r| {
+                        matches!(r, "navigation" | "complementary" | "contentinfo" | "banner")
+                    }) {
+                        "role"
+                    } else if structural {
+                        ""
+                    } else {
+                        let rules = w.rules;
+                        *w.class_cache.entry(class_id.clone()).or_insert_with(|| {
+                            match rules.boilerplate_class(&class_id) {
+                                ClassMark::None => "",
+                                ClassMark::Weak => "class",
+                                ClassMark::Strong => "class-strong",
+                            }
                         })
-                        || (!structural && {
-                            let rules = w.rules;
-                            *w.class_cache
-                                .entry(class_id.clone())
-                                .or_insert_with(|| rules.is_boilerplate_class(&class_id))
-                        });
+                    };
                     let idx = w.page.elems.len();
                     let depth = if parent_elem == NO_PARENT {
                         0
@@ -339,6 +350,7 @@ pub fn build(html: &str, rules: &Rules) -> Page {
                         class_id,
                         junk: false,
                         own_junk,
+                        junk_why: "",
                         hidden,
                         depth,
                         datetime: if tag == "time" {
@@ -409,33 +421,87 @@ pub fn build(html: &str, rules: &Rules) -> Page {
 /// Paragraph length that counts as prose when guarding class-based junk marks.
 const PROSE_CHARS: usize = 80;
 
-/// Decides final junk flags: a chrome/boilerplate mark is ignored on an element that holds
-/// most of the page's prose, because no page puts its article inside an ad slot or a menu;
-/// such marks come from over-broad class names ("page-ad-margins", a form wrapping the page).
+/// Decides final junk flags. Class names and hiding are hints, the text is evidence:
+/// - a chrome or boilerplate mark is ignored on an element that holds most of the page's
+///   prose, because no page puts its article inside an ad slot or a menu; such marks come from
+///   over-broad class names ("page-ad-margins", a form wrapping the page);
+/// - a weak mark (a boilerplate class name, `hidden`) is also ignored on an element whose own
+///   text reads as an article: several long paragraphs with few links, not copies of text
+///   found elsewhere on the page (a hidden microdata copy of the article). Page builders name
+///   their text boxes "widget" ("elementor-widget-text-editor"), layouts name the column
+///   beside a menu "sidebar-content", and streaming renderers ship the article in a hidden
+///   `<div hidden id="S:0">` that a script reveals.
+///
+/// Comment threads (a strong class mark), `nav`/`footer`/`aside` and landmark roles keep
+/// their mark unless they hold most of the page.
 fn settle_junk(page: &mut Page) {
     let n = page.elems.len();
     let mut prose = vec![0usize; n];
+    let mut text = vec![0usize; n];
+    let mut links = vec![0usize; n];
+    let mut prose_paras = vec![0usize; n];
+    // Prose that also stands elsewhere on the page (a hidden microdata copy of the article).
+    let mut copied = vec![0usize; n];
+    let mut seen: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for b in page.blocks.iter().filter(|b| b.text.len() >= PROSE_CHARS) {
+        *seen.entry(b.text.as_str()).or_default() += 1;
+    }
     let mut total = 0usize;
     for b in &page.blocks {
         let len = b.text.chars().count();
-        if len < PROSE_CHARS {
-            continue;
+        let is_prose = len >= PROSE_CHARS;
+        let is_copy = is_prose && seen.get(b.text.as_str()).is_some_and(|&c| c > 1);
+        let clean_prose = is_prose && b.link_chars * 5 < len;
+        if is_prose {
+            total += len;
         }
-        total += len;
         let mut e = b.owner;
         while e != NO_PARENT {
-            prose[e] += len;
+            text[e] += len;
+            links[e] += b.link_chars;
+            if is_prose {
+                prose[e] += len;
+            }
+            if clean_prose {
+                prose_paras[e] += 1;
+            }
+            if is_copy {
+                copied[e] += len;
+            }
             e = page.elems[e].parent;
         }
     }
-    let mut junk = vec![false; n];
+    let reads_as_article = |e: usize| {
+        prose_paras[e] >= 2
+            && prose[e] >= 500
+            && prose[e] * 10 >= text[e] * 6
+            && links[e] * 5 < text[e]
+            && copied[e] * 2 < prose[e]
+    };
+    let mut junk = vec![""; n];
     for (e, el) in page.elems.iter().enumerate() {
-        let parent_junk = el.parent != NO_PARENT && junk[el.parent];
+        let parent_junk = el.parent != NO_PARENT && !junk[el.parent].is_empty();
         let holds_article = prose[e] * 2 > total && prose[e] >= 400;
-        junk[e] = parent_junk || el.hidden || (el.own_junk && !holds_article);
+        junk[e] = if parent_junk {
+            match junk[el.parent] {
+                "tag" | "in-tag" => "in-tag",
+                "role" | "in-role" => "in-role",
+                "class" | "in-class" | "class-strong" | "in-class-strong" => "in-class",
+                _ => "in-hidden",
+            }
+        } else if el.hidden {
+            if reads_as_article(e) { "" } else { "hidden" }
+        } else if el.own_junk.is_empty() || holds_article {
+            ""
+        } else if el.own_junk == "class" && reads_as_article(e) {
+            ""
+        } else {
+            el.own_junk
+        };
     }
     for (el, j) in page.elems.iter_mut().zip(junk) {
-        el.junk = j;
+        el.junk = !j.is_empty();
+        el.junk_why = j;
     }
     for b in &mut page.blocks {
         b.junk = page.elems[b.owner].junk;

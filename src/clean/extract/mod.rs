@@ -154,54 +154,68 @@ fn jsonld_fallback(paras: Vec<String>, ld: Option<&jsonld::LdArticle>) -> Vec<St
         .collect()
 }
 
-/// Diagnostic summary of how a page was read (top candidate, large junk subtrees), for tuning
-/// the rules against benchmark pages; not used on the extraction path.
-pub fn debug_report(html: &str) -> String {
+/// Diagnostic of how a page was read, for tuning the rules against benchmark pages (not used
+/// on the extraction path): every text block with what became of it ("kept", "outside" the
+/// chosen containers, junk by "tag"/"role"/"class"/"hidden"/"inside" a junk element, or the
+/// body filter that dropped it), and a summary line of the chosen containers.
+pub fn debug_blocks(html: &str) -> (String, Vec<(String, String)>) {
     let rules = Rules::builtin();
-    let page = dom::build(html, rules);
+    let html = crate::clean::depth::limit_nesting(html, crate::clean::depth::MAX_DEPTH);
+    let page = dom::build(&html, rules);
     let stats = score::compute(&page, rules);
-    let mut out = String::new();
-    let mut junk_chars = vec![0usize; page.elems.len()];
-    for b in &page.blocks {
-        let mut e = b.owner;
-        while e != dom::NO_PARENT {
-            junk_chars[e] += b.text.chars().count();
+    // Junk blocks are named after the outermost junk element: its reason, tag and classes.
+    let junk_root = |mut e: usize| {
+        while page.elems[e].parent != dom::NO_PARENT && page.elems[page.elems[e].parent].junk {
             e = page.elems[e].parent;
         }
-    }
-    for (i, e) in page.elems.iter().enumerate() {
-        let parent_junk = e.parent != dom::NO_PARENT && page.elems[e.parent].junk;
-        if e.junk && !parent_junk && junk_chars[i] > 300 {
-            out.push_str(&format!(
-                "junk {i} <{}> '{}' chars={}\n",
-                e.tag, e.class_id, junk_chars[i]
-            ));
-        }
-    }
+        let el = &page.elems[e];
+        format!("{} <{} {}>", el.junk_why, el.tag, el.class_id.trim())
+    };
+    let mut verdicts: Vec<String> = page
+        .blocks
+        .iter()
+        .map(|b| {
+            if page.elems[b.owner].junk {
+                junk_root(b.owner)
+            } else {
+                "outside".to_string()
+            }
+        })
+        .collect();
+    let mut summary = String::new();
     if let Some(top) = score::top_candidate(&page, &stats) {
-        let e = &page.elems[top];
-        out.push_str(&format!(
-            "top {top} <{}> '{}' score={:.1} chars={} ld={:.2}\n",
-            e.tag,
-            e.class_id,
-            stats[top].score,
-            stats[top].chars,
-            stats[top].link_density()
-        ));
         let roots = score::related_siblings(&page, &stats, top);
         for r in &roots {
             let e = &page.elems[*r];
-            out.push_str(&format!("root {r} <{}> '{}'\n", e.tag, e.class_id));
+            summary.push_str(&format!(
+                "root {r} <{}> '{}' score={:.1} chars={} ",
+                e.tag,
+                e.class_id.trim(),
+                stats[*r].score,
+                stats[*r].chars
+            ));
         }
         let title = meta::title(&page, None);
+        let mut inside = vec!["outside"; page.blocks.len()];
         body::collect(
             &page,
             &stats,
             rules,
             &roots,
             title.as_deref(),
-            Some(&mut out),
+            Some(&mut inside),
         );
+        for (v, i) in verdicts.iter_mut().zip(inside) {
+            if i != "outside" && i != "junk" {
+                *v = i.to_string();
+            }
+        }
     }
-    out
+    let blocks = page
+        .blocks
+        .iter()
+        .zip(verdicts)
+        .map(|(b, v)| (b.text.clone(), v))
+        .collect();
+    (summary, blocks)
 }

@@ -26,10 +26,22 @@ pub struct Agency {
     pub pattern: Regex,
 }
 
+/// What a class/id string says about its element.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClassMark {
+    /// Nothing.
+    None,
+    /// Furniture by its name, unless its text reads as an article (`[class]`).
+    Weak,
+    /// Furniture whatever its text (`[class-strong]`: comment threads read like prose).
+    Strong,
+}
+
 /// All compiled rules.
 #[derive(Debug)]
 pub struct Rules {
     class: RegexSet,
+    class_strong: RegexSet,
     class_keep: RegexSet,
     phrase: RegexSet,
     short_phrase: RegexSet,
@@ -129,6 +141,7 @@ impl Rules {
         }
         Ok(Self {
             class: set(&section_lines(boilerplate, "class"))?,
+            class_strong: set(&section_lines(boilerplate, "class-strong"))?,
             class_keep: set(&section_lines(boilerplate, "class-keep"))?,
             phrase: set(&section_lines(boilerplate, "phrase"))?,
             short_phrase: set(&section_lines(boilerplate, "short-phrase"))?,
@@ -149,9 +162,21 @@ impl Rules {
 
     /// Whether a lower-cased `class id` string names page furniture (and no body container).
     pub fn is_boilerplate_class(&self, class_id: &str) -> bool {
-        !class_id.trim().is_empty()
-            && self.class.is_match(class_id)
-            && !self.class_keep.is_match(class_id)
+        self.boilerplate_class(class_id) != ClassMark::None
+    }
+
+    /// How strongly a lower-cased `class id` string names page furniture; a name that also
+    /// names an article body (`[class-keep]`) is no mark.
+    pub fn boilerplate_class(&self, class_id: &str) -> ClassMark {
+        if class_id.trim().is_empty() || self.class_keep.is_match(class_id) {
+            ClassMark::None
+        } else if self.class_strong.is_match(class_id) {
+            ClassMark::Strong
+        } else if self.class.is_match(class_id) {
+            ClassMark::Weak
+        } else {
+            ClassMark::None
+        }
     }
 
     /// Whether a lower-cased `class id` string names an article-body container.
