@@ -20,26 +20,42 @@ fn is_heading(tag: &str) -> bool {
 /// Characters below which an `<article>` nested inside the body is a teaser card.
 const TEASER_CHARS: usize = 1500;
 
-/// Whether a sub-container of the article is a link list, figure or teaser card to drop whole.
-fn drop_container(page: &Page, stats: &[Stats], e: usize, root_chars: usize) -> bool {
+/// Why a sub-container of the article is dropped whole, if it is: an image figure, a teaser
+/// card, or a link list.
+fn drop_container(
+    page: &Page,
+    stats: &[Stats],
+    e: usize,
+    root_chars: usize,
+) -> Option<&'static str> {
     let el = &page.elems[e];
     let s = &stats[e];
     match el.tag.as_str() {
-        "figure" | "figcaption" => return true,
+        // A figure is an image and its caption, unless it holds a table (WordPress wraps
+        // every table in `<figure class="wp-block-table">`) or a quotation.
+        "figure" => {
+            let holds_text = (e + 1..page.elems.len())
+                .take_while(|&d| page.elems[d].depth > el.depth)
+                .any(|d| matches!(page.elems[d].tag.as_str(), "table" | "blockquote"));
+            return (!holds_text).then_some("figure");
+        }
+        "figcaption" => return Some("figure"),
         // An article inside the article is a related-story card (or a comment), unless it
         // holds most of the text (the scorer climbed above the real article element).
-        "article" => return s.chars < TEASER_CHARS && s.chars * 2 < root_chars,
+        "article" => {
+            return (s.chars < TEASER_CHARS && s.chars * 2 < root_chars).then_some("teaser");
+        }
         "div" | "section" | "ul" | "ol" | "table" | "dl" | "span" => {}
-        _ => return false,
+        _ => return None,
     }
     if s.chars == 0 {
-        return false;
+        return None;
     }
     let ld = s.link_density();
     if s.commas >= 10 && ld < 0.5 {
-        return false;
+        return None;
     }
-    ld > 0.5 || (ld > 0.25 && s.long_paras == 0)
+    (ld > 0.5 || (ld > 0.25 && s.long_paras == 0)).then_some("link-list")
 }
 
 /// Whether most of a container's blocks read as furniture (a donation or sign-up box).
@@ -64,6 +80,8 @@ pub fn collect(
     let n = page.elems.len();
     let mut inside = vec![false; n];
     let mut dropped = vec![false; n];
+    // The reason for each element dropped by its own judgement (for `verdicts`).
+    let mut drop_why: Vec<&'static str> = vec![""; n];
     let mut root_of = vec![NO_PARENT; n];
     for e in 0..n {
         let p = page.elems[e].parent;
@@ -74,9 +92,13 @@ pub fn collect(
         }
         root_of[e] = if root { e } else { root_of[p] };
         let root_chars = stats[root_of[e]].chars;
-        dropped[e] = page.elems[e].junk
-            || (p != NO_PARENT && !root && dropped[p])
-            || (!root && drop_container(page, stats, e, root_chars));
+        let own = if root {
+            None
+        } else {
+            drop_container(page, stats, e, root_chars)
+        };
+        drop_why[e] = own.unwrap_or("");
+        dropped[e] = page.elems[e].junk || (p != NO_PARENT && !root && dropped[p]) || own.is_some();
     }
     // Furniture boxes: small containers whose blocks mostly match phrase rules.
     let mut tally = vec![(0usize, 0usize, 0usize, 0usize); n]; // blocks, hits, chars, hit chars
@@ -106,6 +128,7 @@ pub fn collect(
     for (e, &(blocks, hits, chars, hit_chars)) in tally.iter().enumerate() {
         if furniture_box(blocks, hits, chars, hit_chars) {
             dropped[e] = true;
+            drop_why[e] = "furniture-box";
         }
     }
     // Propagate the new drops to descendants.
@@ -139,7 +162,15 @@ pub fn collect(
         let ld = b.link_chars as f64 / len.max(1) as f64;
         if dropped[b.owner] || (ld > 0.5 && len < 400) {
             why(if dropped[b.owner] {
-                "dropped-container"
+                // Named after the outermost dropped container.
+                let mut d = b.owner;
+                while page.elems[d].parent != NO_PARENT && dropped[page.elems[d].parent] {
+                    d = page.elems[d].parent;
+                }
+                match drop_why[d] {
+                    "" => "dropped-junk",
+                    w => w,
+                }
             } else {
                 "link-dense"
             });
