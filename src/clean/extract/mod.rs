@@ -94,6 +94,7 @@ pub fn extract_with(html: &str, _url: Option<&str>, rules: &Rules) -> Article {
     let stats = score::compute(&page, rules);
     let paras = match score::top_candidate(&page, &stats) {
         Some(top) => {
+            let top = score::widen_to_region(&page, top);
             let roots = score::related_siblings(&page, &stats, top);
             body::collect(&page, &stats, rules, &roots, title.as_deref(), None)
         }
@@ -183,7 +184,23 @@ pub fn debug_blocks(html: &str) -> (String, Vec<(String, String)>) {
         })
         .collect();
     let mut summary = String::new();
+    let mut ranked: Vec<usize> = (0..page.elems.len())
+        .filter(|&i| stats[i].candidate && !page.elems[i].junk)
+        .collect();
+    ranked.sort_by(|&a, &b| stats[b].score.total_cmp(&stats[a].score));
+    for &i in ranked.iter().take(6) {
+        let e = &page.elems[i];
+        summary.push_str(&format!(
+            "cand {i} <{} {}> score={:.1} chars={} ld={:.2}\n",
+            e.tag,
+            e.class_id.trim(),
+            stats[i].score,
+            stats[i].chars,
+            stats[i].link_density()
+        ));
+    }
     if let Some(top) = score::top_candidate(&page, &stats) {
+        let top = score::widen_to_region(&page, top);
         let roots = score::related_siblings(&page, &stats, top);
         for r in &roots {
             let e = &page.elems[*r];

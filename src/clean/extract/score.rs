@@ -248,3 +248,60 @@ fn siblings(page: &Page, stats: &[Stats], top: usize) -> Vec<usize> {
     }
     out
 }
+
+/// Share of the best region's net text that the top candidate must hold to stand alone.
+const REGION_SHARE: f64 = 0.35;
+
+/// Widens `top` to the page's best text region when `top` is only a part of it: articles
+/// split into sibling sections ("text-section-body" after "text-section-body") vote for each
+/// section separately, and the best section alone holds a fraction of the article. A region
+/// is taken only when it contains `top` and `top` holds under [`REGION_SHARE`] of its net
+/// text, so an article followed by a list of teasers with blurbs keeps to the article.
+pub fn widen_to_region(page: &Page, top: usize) -> usize {
+    let net = net_text(page);
+    let mut best: Option<usize> = None;
+    for (i, el) in page.elems.iter().enumerate() {
+        if el.junk || net[i] <= 0.0 {
+            continue;
+        }
+        // Deepest first among equals: a wrapper that adds nothing does not displace its child.
+        let better = best.is_none_or(|b| {
+            net[i] > net[b] + 1e-9 || (net[i] >= net[b] - 1e-9 && el.depth > page.elems[b].depth)
+        });
+        if better {
+            best = Some(i);
+        }
+    }
+    match best {
+        Some(r) if page.is_within(top, r) && net[top] < REGION_SHARE * net[r] => r,
+        _ => top,
+    }
+}
+
+/// Net article text of every element's subtree: each block weighs its length, positive for
+/// prose (few links), negative for link lists, page chrome and stray short lines, so a
+/// container gains by taking in sections of the article and loses by taking in menus.
+fn net_text(page: &Page) -> Vec<f64> {
+    let mut sum = vec![0f64; page.elems.len()];
+    for b in &page.blocks {
+        let len = char_len(&b.text) as f64;
+        let ld = b.link_chars as f64 / len.max(1.0);
+        let w = if b.junk {
+            -0.5 * len
+        } else if ld >= 0.5 {
+            -len
+        } else if len >= 80.0 && ld < 0.25 {
+            len * (1.0 - ld)
+        } else if len >= 25.0 {
+            0.3 * len * (1.0 - ld)
+        } else {
+            -0.2 * len
+        };
+        let mut e = b.owner;
+        while e != NO_PARENT {
+            sum[e] += w;
+            e = page.elems[e].parent;
+        }
+    }
+    sum
+}
