@@ -46,6 +46,7 @@ pub mod opml;
 pub mod parse;
 pub mod pidfile;
 pub mod publish;
+pub mod redact;
 pub mod runner;
 pub mod schedule;
 pub mod store;
