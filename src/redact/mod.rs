@@ -170,7 +170,10 @@ impl Redactor {
     /// Whether a query parameter of this name carries a credential.
     pub fn is_secret_param(&self, name: &str) -> bool {
         let name = normalise(name);
-        builtin().iter().chain(self.extra.iter()).any(|p| p.matches(&name))
+        builtin()
+            .iter()
+            .chain(self.extra.iter())
+            .any(|p| p.matches(&name))
     }
 
     fn is_known_value(&self, value: &str) -> bool {

@@ -64,7 +64,11 @@ fn configured_parameter_names_join_the_list() {
 fn known_values_go_wherever_they_appear() {
     let r = Redactor::default().with_values(["p4th-s3cret".to_string(), "hunter2".to_string()]);
     assert_eq!(
-        public(&r, "https://h.example/feeds/p4th-s3cret/rss?innocent=hunter2&x=1").as_deref(),
+        public(
+            &r,
+            "https://h.example/feeds/p4th-s3cret/rss?innocent=hunter2&x=1"
+        )
+        .as_deref(),
         Some("https://h.example/feeds/redacted/rss?x=1")
     );
     assert_eq!(
@@ -104,7 +108,10 @@ fn echoed_secrets_are_scrubbed_from_entries_but_short_words_stay() {
         "https://h.example/a?id=1"
     );
     // The form-encoded value ("a+b") is known too.
-    assert_eq!(r.scrub_link("https://h.example/a?k=a+b&x=1"), "https://h.example/a?x=1");
+    assert_eq!(
+        r.scrub_link("https://h.example/a?k=a+b&x=1"),
+        "https://h.example/a?x=1"
+    );
     assert_eq!(
         Redactor::default().scrub_link("https://h.example/a?key=1"),
         "https://h.example/a?key=1"
