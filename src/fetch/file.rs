@@ -16,7 +16,7 @@ pub(super) async fn fetch_file(
 ) -> Result<Fetched, FetchError> {
     let path = url
         .to_file_path()
-        .map_err(|_| FetchError::Scheme(format!("file URL without a local path: {url}")))?;
+        .map_err(|_| FetchError::Scheme("file URL without a local path".into()))?;
     let io = |e| FetchError::File {
         path: path.display().to_string(),
         source: e,
