@@ -67,6 +67,12 @@ pub(super) fn source_access(
         }
     } else {
         access.username = raw.username.as_ref().map(|u| u.get_ref().clone());
+        if let Some(u) = raw.username.as_ref().filter(|u| u.get_ref().contains(':')) {
+            problems.push(loc.at(
+                span_of(u),
+                "a username cannot contain ':' (basic authentication joins user:password)".into(),
+            ));
+        }
         access.password = match (&raw.password, &raw.password_file) {
             (Some(_), Some(f)) => {
                 problems.push(loc.at(
@@ -89,20 +95,20 @@ pub(super) fn source_access(
         }
     }
     access.headers = headers(raw, ctx, problems);
-    if let Some(c) = &raw.cookie {
-        if header_value("cookie", c, loc, problems).is_some() {
-            if access
-                .headers
-                .iter()
-                .any(|(n, _)| n.eq_ignore_ascii_case("cookie"))
-            {
-                problems.push(loc.at(
-                    span_of(c),
-                    "a Cookie header is also given in headers: keep one".into(),
-                ));
-            }
-            access.cookie = Some(Secret::new(c.get_ref().clone()));
+    if let Some(c) = &raw.cookie
+        && header_value("cookie", c, loc, problems).is_some()
+    {
+        if access
+            .headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case("cookie"))
+        {
+            problems.push(loc.at(
+                span_of(c),
+                "a Cookie header is also given in headers: keep one".into(),
+            ));
         }
+        access.cookie = Some(Secret::new(c.get_ref().clone()));
     }
     access.user_agent = raw
         .user_agent

@@ -250,6 +250,9 @@ impl Redactor {
     /// parameters stay (a secret-looking name on an article link may be what finds the
     /// article; only the source's own address is judged by names).
     pub fn scrub_link(&self, link: &str) -> String {
+        if self.values.is_empty() && !link.contains('@') {
+            return link.to_string();
+        }
         let Ok(url) = Url::parse(link) else {
             return self.scrub_content(link).into_owned();
         };
@@ -311,7 +314,12 @@ impl Redactor {
                 Ok(u) if u.scheme() == "file" => out.push_str("a local file"),
                 Ok(u) => match self.public_url(&u) {
                     Some(p) => out.push_str(p.as_str()),
-                    None => out.push_str(&format!("a {} URL", u.scheme())),
+                    None => {
+                        let mut u = u;
+                        let _ = u.set_username("");
+                        let _ = u.set_password(None);
+                        out.push_str(u.as_str());
+                    }
                 },
                 // Not a URL after all; keep it, minus anything that looks like userinfo.
                 Err(_) => match token.split_once('@') {
