@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod hostile;
+pub mod private;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
