@@ -243,6 +243,9 @@ pub struct Publisher {
     /// Documents whose links carry a reader's token (see [`access`]), by the plain
     /// document's ETag and the token's digest.
     tokenized: Mutex<HashMap<(String, blake3::Hash), Arc<Rendered>>>,
+    /// Whether static export has looked for archive files written with secrets by an older
+    /// version (once per start).
+    legacy_checked: std::sync::atomic::AtomicBool,
 }
 
 /// One rendering at a time per document.
@@ -319,6 +322,7 @@ impl Publisher {
             reader: Mutex::new(None),
             rendering: Flights::default(),
             tokenized: Mutex::new(HashMap::new()),
+            legacy_checked: std::sync::atomic::AtomicBool::new(false),
         }
     }
 

@@ -134,7 +134,7 @@ async fn serve(
     }
     let q = query.map(|q| format!("?{q}")).unwrap_or_default();
     let me = format!("http://{}{path}{q}", ctx.addr);
-    let items: Vec<(String, String, String)> = (1..=3)
+    let mut items: Vec<(String, String, String)> = (1..=3)
         .map(|i| {
             (
                 format!("{kind} story {i}: {rest}"),
@@ -143,6 +143,20 @@ async fn serve(
             )
         })
         .collect();
+    // A relative link and image, and the credentials repeated in the text.
+    let echo = if kind == "basic" {
+        format!(" Welcome back, {USER}: your password is {PASSWORD}.")
+    } else {
+        String::new()
+    };
+    items.push((
+        format!("{kind} story 4: relative"),
+        "item-4".into(),
+        format!(
+            "<p>The {kind} story with relative links: <img src=\"pic.jpg\" alt=\"a picture\">\
+             <a href=\"{q}\">this feed</a>. Your address is {me}.{echo}</p>"
+        ),
+    ));
     (
         [(header::CONTENT_TYPE, "application/rss+xml")],
         rss(&format!("{kind} feed"), &me, &items),
