@@ -4,6 +4,7 @@
 
 pub mod hostile;
 pub mod private;
+pub mod readers;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
