@@ -56,7 +56,7 @@ async fn a_token_protected_server_serves_only_token_holders_and_real_readers_sub
         dir.path(),
         port,
         &[("outlet".into(), server.url("feed.xml"))],
-        &format!("[[feeds]]\nname = \"all\"\nlimit = 3\n"),
+        "[[feeds]]\nname = \"all\"\nlimit = 3\n",
     );
     let text = std::fs::read_to_string(&config).unwrap().replacen(
         "[server]\n",
