@@ -372,6 +372,7 @@ fn boilerplate(config: Config, source: Option<&str>, all: bool) -> anyhow::Resul
     let store = Store::open(&config.storage.database)?;
     let threshold = u32::try_from(config.clean.learn_after).unwrap_or(u32::MAX);
     let rows = store.learned_list(source, if all { 2 } else { threshold })?;
+    let provenance = wirefeed::publish::provenance::Provenance::of(&config);
     if rows.is_empty() {
         println!("no learned boilerplate yet");
     }
@@ -386,7 +387,9 @@ fn boilerplate(config: Config, source: Option<&str>, all: bool) -> anyhow::Resul
             .unwrap_or_default();
         println!(
             "{}\t{learned}\tentries={}\tlast={last}\t{}",
-            r.source, r.stats.entries, r.stats.sample
+            r.source,
+            r.stats.entries,
+            provenance.scrub_text(&r.source, &r.stats.sample)
         );
     }
     Ok(ExitCode::SUCCESS)

@@ -13,9 +13,12 @@
 //! archive never meets a 401. A request that authenticates with the header gets the plain
 //! document (its links work for it with the same header). Feed and entry ids never change.
 
+use std::sync::Arc;
+
 use axum::http::{HeaderMap, header};
 use url::Url;
 
+use super::{Publisher, Rendered};
 use crate::config::{Secret, ServerConfig};
 
 /// What a route needs.
@@ -159,6 +162,27 @@ pub fn tokenize_links(body: &str, base: &Url, token: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+impl Publisher {
+    /// `r` as served to a reader who presented `token` in the query: its links to this
+    /// server's feeds carry the token too. Made once per document and token.
+    pub fn with_link_token(&self, r: &Arc<Rendered>, token: &str) -> Arc<Rendered> {
+        let key = (r.etag.clone(), blake3::hash(token.as_bytes()));
+        if let Some(t) = self.tokenized.lock().expect("tokenized lock").get(&key) {
+            return t.clone();
+        }
+        let base = self.config().server.base_url.clone();
+        let body = String::from_utf8_lossy(&r.body);
+        let t = Arc::new(r.derived(tokenize_links(&body, &base, token)));
+        let mut cache = self.tokenized.lock().expect("tokenized lock");
+        // Old renderings' variants are never asked for again; a bound keeps them few.
+        if cache.len() >= 512 {
+            cache.clear();
+        }
+        cache.insert(key, t.clone());
+        t
+    }
 }
 
 #[cfg(test)]

@@ -348,25 +348,6 @@ impl Publisher {
         self.generation.fetch_add(1, Ordering::SeqCst);
     }
 
-    /// `r` as served to a reader who presented `token` in the query: its links to this
-    /// server's feeds carry the token too (see [`access`]). Made once per document and token.
-    pub fn with_link_token(&self, r: &Arc<Rendered>, token: &str) -> Arc<Rendered> {
-        let key = (r.etag.clone(), blake3::hash(token.as_bytes()));
-        if let Some(t) = self.tokenized.lock().expect("tokenized lock").get(&key) {
-            return t.clone();
-        }
-        let base = self.config().server.base_url.clone();
-        let body = String::from_utf8_lossy(&r.body);
-        let t = Arc::new(r.derived(access::tokenize_links(&body, &base, token)));
-        let mut cache = self.tokenized.lock().expect("tokenized lock");
-        // Old renderings' variants are never asked for again; a bound keeps them few.
-        if cache.len() >= 512 {
-            cache.clear();
-        }
-        cache.insert(key, t.clone());
-        t
-    }
-
     /// What may be shown of each source: every story rendered passes through it.
     pub fn provenance(&self) -> Arc<provenance::Provenance> {
         self.provenance.read().expect("provenance lock").clone()

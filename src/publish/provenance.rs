@@ -114,6 +114,12 @@ impl Provenance {
         }
     }
 
+    /// Text from a source (a learned block's sample) as it may be shown: its known secret
+    /// values replaced.
+    pub fn scrub_text<'a>(&self, source: &str, text: &'a str) -> Cow<'a, str> {
+        self.redactor(source).scrub_content(text)
+    }
+
     /// How an Atom `<source>` without a public address is identified: a local source's
     /// path is never shown, so it is named, under this instance's address.
     pub fn local_source_id(&self, name: &str) -> String {
