@@ -323,6 +323,7 @@ async fn canary_secrets_never_appear_in_anything_wirefeed_serves_writes_prints_o
             vec!["render", "everything", "--format", "json"],
             vec!["stories", "--json"],
             vec!["stories"],
+            vec!["boilerplate", "--all"],
             vec!["opml", "export"],
             vec!["fetch"],
             vec!["check"],

@@ -442,3 +442,20 @@ fn a_readable_file_holding_credentials_is_a_warning_but_one_using_the_environmen
     let from_env = inline.replace("hunter22", "${HOME}");
     assert!(write(&from_env, 0o644).is_empty());
 }
+
+#[test]
+fn short_tokens_are_a_warning_and_bad_ones_an_error() {
+    let c = parse("[server]\ntoken = \"abc\"\n").unwrap();
+    let w: Vec<String> = c.warnings.iter().map(|d| d.to_string()).collect();
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(
+        w[0].contains(":2:9: warning: token has 3 characters"),
+        "{w:?}"
+    );
+    let p = problems("[server]\ntoken = \"has space\"\nadmin_token = \"\"\n").join("\n");
+    assert!(p.contains(":2:9: token must be printable ASCII"), "{p}");
+    assert!(
+        p.contains(":3:15: admin_token must be printable ASCII"),
+        "{p}"
+    );
+}

@@ -122,10 +122,11 @@ pub enum FetchError {
     BadRedirect(String),
     #[error("connection failed: {0}")]
     Connect(String),
-    /// The path stays out of the message: it is shown on the status page and logged.
-    #[error("cannot read the file: {source}")]
+    /// Only the file's name is in the message, never its folders: the message is shown on
+    /// the status page and logged.
+    #[error("cannot read {name}: {source}")]
     File {
-        path: String,
+        name: String,
         #[source]
         source: std::io::Error,
     },

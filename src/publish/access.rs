@@ -165,13 +165,23 @@ pub fn tokenize_links(body: &str, base: &Url, token: &str) -> String {
 }
 
 impl Publisher {
+    /// [`Publisher::with_link_token`] if it was made already; never blocks on rendering.
+    pub fn cached_with_link_token(&self, r: &Rendered, token: &str) -> Option<Arc<Rendered>> {
+        let key = (r.etag.clone(), blake3::hash(token.as_bytes()));
+        self.tokenized
+            .lock()
+            .expect("tokenized lock")
+            .get(&key)
+            .cloned()
+    }
+
     /// `r` as served to a reader who presented `token` in the query: its links to this
     /// server's feeds carry the token too. Made once per document and token.
     pub fn with_link_token(&self, r: &Arc<Rendered>, token: &str) -> Arc<Rendered> {
-        let key = (r.etag.clone(), blake3::hash(token.as_bytes()));
-        if let Some(t) = self.tokenized.lock().expect("tokenized lock").get(&key) {
-            return t.clone();
+        if let Some(t) = self.cached_with_link_token(r, token) {
+            return t;
         }
+        let key = (r.etag.clone(), blake3::hash(token.as_bytes()));
         let base = self.config().server.base_url.clone();
         let body = String::from_utf8_lossy(&r.body);
         let t = Arc::new(r.derived(tokenize_links(&body, &base, token)));

@@ -208,10 +208,15 @@ async fn feed(
     // The common case, an unchanged feed, is answered from memory on the async thread; only
     // a rendering (which reads the database) goes to a blocking thread.
     let private = private(&p);
-    if let Some(r) = p.cached(&name, format)
-        && link.is_none()
-    {
-        return respond(&r, &headers, private);
+    if let Some(r) = p.cached(&name, format) {
+        match &link {
+            None => return respond(&r, &headers, private),
+            Some(Extension(t)) => {
+                if let Some(r) = p.cached_with_link_token(&r, &t.0) {
+                    return respond(&r, &headers, private);
+                }
+            }
+        }
     }
     let rendered = tokio::task::spawn_blocking(move || {
         let r = p.render(&name, format)?;
