@@ -398,7 +398,7 @@ fn serving_private_sources_to_the_network_without_a_token_is_a_warning() {
         "{w:?}"
     );
     assert!(w[0].contains("source paid uses credentials"), "{w:?}");
-    // On loopback, or without private sources, nothing to say.
+    // On loopback, or without private sources, nothing to say …
     assert!(
         parse(&text.replace("0.0.0.0", "127.0.0.1"))
             .unwrap()
@@ -410,6 +410,18 @@ fn serving_private_sources_to_the_network_without_a_token_is_a_warning() {
             .unwrap()
             .warnings
             .is_empty()
+    );
+    let proxied = text.replace(
+        "0.0.0.0:8080\"\n",
+        "127.0.0.1:8080\"\nbase_url = \"https://feeds.example/\"\n",
+    );
+    let w = parse(&proxied).unwrap().warnings;
+    // … unless a reverse proxy publishes the server under a public address.
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(
+        w[0].to_string()
+            .contains(":3:12: warning: base_url https://feeds.example/ says"),
+        "{w:?}"
     );
 }
 

@@ -15,6 +15,7 @@ const MIN_TOKEN_LEN: usize = 16;
 pub(super) fn of_config(
     cfg: &Config,
     listen: Option<Range<usize>>,
+    base_url: Option<Range<usize>>,
     tokens: [Option<Range<usize>>; 2],
     loc: &Locator,
 ) -> Vec<Diagnostic> {
@@ -25,14 +26,43 @@ pub(super) fn of_config(
         .filter(|s| s.has_credentials())
         .map(|s| s.name.as_str())
         .collect();
-    if !cfg.server.listen.ip().is_loopback() && !private.is_empty() && cfg.server.token.is_none() {
-        out.push(loc.at(
+    // Reachable from other machines: bound to a public address, or published under one
+    // (a reverse proxy in front of a loopback listener).
+    let base_host = cfg.server.base_url.host_str().unwrap_or_default();
+    let base_local = base_host.eq_ignore_ascii_case("localhost")
+        || base_host
+            .trim_matches(|c| c == '[' || c == ']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    let exposed = if !cfg.server.listen.ip().is_loopback() {
+        Some((
             listen,
             format!(
-                "warning: listen {} is reachable from other machines and source{} {} {} \
-                 credentials, but [server] token is not set: anyone who reaches the port \
-                 reads {} feeds (set token, or listen on 127.0.0.1)",
-                cfg.server.listen,
+                "listen {} is reachable from other machines",
+                cfg.server.listen
+            ),
+        ))
+    } else if !base_local {
+        Some((
+            base_url,
+            format!(
+                "base_url {} says other machines reach this server (through a proxy)",
+                cfg.server.base_url
+            ),
+        ))
+    } else {
+        None
+    };
+    if let Some((at, how)) = exposed
+        && !private.is_empty()
+        && cfg.server.token.is_none()
+    {
+        out.push(loc.at(
+            at,
+            format!(
+                "warning: {how} and source{} {} {} credentials, but [server] token is not set: \
+                 anyone who reaches it reads {} feeds (set token, or keep the server on \
+                 127.0.0.1)",
                 if private.len() == 1 { "" } else { "s" },
                 private.join(", "),
                 if private.len() == 1 { "uses" } else { "use" },

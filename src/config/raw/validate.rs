@@ -85,7 +85,13 @@ impl RawConfig {
                 .or(s.admin_token_file.as_ref())
                 .and_then(span_of),
         ];
-        config.warnings = warnings::of_config(&config, span_of(&s.listen), spans, ctx.loc);
+        config.warnings = warnings::of_config(
+            &config,
+            span_of(&s.listen),
+            s.base_url.as_ref().and_then(span_of),
+            spans,
+            ctx.loc,
+        );
         config
     }
 }
