@@ -95,6 +95,22 @@ pub(super) fn source_access(
         }
     }
     access.headers = headers(raw, ctx, problems);
+    if access.username.is_some()
+        && access
+            .headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case("authorization"))
+    {
+        let at = raw
+            .headers
+            .as_ref()
+            .and_then(span_of)
+            .or_else(|| raw.headers_file.as_ref().and_then(span_of));
+        problems.push(loc.at(
+            at,
+            "an Authorization header is also given by username/password: keep one".into(),
+        ));
+    }
     if let Some(c) = &raw.cookie
         && header_value("cookie", c, loc, problems).is_some()
     {

@@ -347,6 +347,12 @@ name = "c"
 url = "file:feeds/c.xml"
 cookie = "x=1"
 password_file = "missing-file"
+
+[[sources]]
+name = "d"
+url = "https://d.example/feed"
+username = "me"
+headers = { Authorization = "Bearer t" }
 "#;
     let p = match parse_env(text, dir.path()) {
         Err(e) => e
@@ -385,6 +391,10 @@ password_file = "missing-file"
         "{p}"
     );
     assert!(p.contains("cannot read password_file"), "{p}");
+    assert!(
+        p.contains(":32:11: an Authorization header is also given by username/password"),
+        "{p}"
+    );
 }
 
 #[test]

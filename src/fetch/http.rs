@@ -25,7 +25,8 @@ pub(super) async fn fetch_http(
     // Credentials written into the URL itself (a caller without source settings) travel
     // like configured ones: as a header, to that origin only.
     let from_userinfo;
-    let request = if !start.username().is_empty() && !request.has_credentials() {
+    let in_url = !start.username().is_empty() || start.password().is_some();
+    let request = if in_url && !request.has_credentials() {
         from_userinfo = request.clone().with_userinfo_of(start);
         &from_userinfo
     } else {

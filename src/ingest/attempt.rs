@@ -12,18 +12,18 @@ use crate::fetch::{FetchError, Fetched, Fetcher, SourceRequest, Validators, cach
 use crate::parse::parse_feed;
 use crate::redact::Redactor;
 
-/// How one source is fetched and what of it must not be kept.
+/// What one attempt asks for, and how: the address, the validators of the last fetch, the
+/// source's request settings, and what of the source must not be kept.
 pub(super) struct Asking<'a> {
+    pub(super) target: &'a Url,
+    pub(super) validators: &'a Validators,
     pub(super) request: &'a SourceRequest,
     pub(super) redactor: &'a Redactor,
 }
 
 /// Fetch, then parse and clean on the blocking pool.
-#[allow(clippy::too_many_arguments)]
 pub(super) async fn attempt(
     fetcher: &Fetcher,
-    target: &Url,
-    validators: &Validators,
     asking: Asking<'_>,
     cleaner: Arc<Cleaner>,
     mut learned: LearnedBlocks,
@@ -31,7 +31,10 @@ pub(super) async fn attempt(
     now: DateTime<Utc>,
 ) -> Attempted {
     let limits = opts.limits;
-    match fetcher.fetch_as(target, validators, asking.request).await {
+    let fetched = fetcher
+        .fetch_as(asking.target, asking.validators, asking.request)
+        .await;
+    match fetched {
         Err(e) => {
             let (status, retry_at) = match &e {
                 FetchError::Status {

@@ -192,20 +192,12 @@ pub async fn ingest_source(
     let permit = politeness.acquire(&target).await;
     let request = SourceRequest::new(&source.url, &source.access);
     let asking = attempt::Asking {
+        target: &target,
+        validators: &validators,
         request: &request,
         redactor: &source.redactor,
     };
-    let attempted = attempt::attempt(
-        fetcher,
-        &target,
-        &validators,
-        asking,
-        cleaner.clone(),
-        learned,
-        opts,
-        now,
-    )
-    .await;
+    let attempted = attempt::attempt(fetcher, asking, cleaner.clone(), learned, opts, now).await;
     let (state, mut log, state_changed, moved_to) =
         state::next_state(&prev, &configured, source, &attempted, now, opts.backoff);
     log.duration_ms = started.elapsed().as_millis() as u64;
