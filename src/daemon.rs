@@ -47,6 +47,9 @@ pub async fn run(config_path: PathBuf) -> anyhow::Result<()> {
         .map_err(|e| tracing::warn!(error = %e, "cannot write the pid file; `opml import` will not reload this daemon"))
         .ok();
     tracing::info!(listen = %local, base_url = %config.server.base_url, sources = config.sources.len(), feeds = config.feeds.len(), "wirefeed started");
+    for w in &config.warnings {
+        tracing::warn!("{w}");
+    }
 
     // Archive pages, static files and WebSub pings after changes; one pass at start.
     let after_changes = tokio::spawn(publisher.clone().run_after_changes(writer.clone()));
@@ -172,6 +175,8 @@ pub async fn run(config_path: PathBuf) -> anyhow::Result<()> {
                         tracing::info!(sources = config.sources.len(), feeds = config.feeds.len(), "config reloaded");
                     }
                     Err(e) => {
+                        // A message about a bad value may quote it, credentials and all.
+                        let e = crate::redact::Redactor::default().scrub(&e.to_string()).into_owned();
                         tracing::error!(error = %e, "config reload failed; keeping the running config");
                         let first = e.to_string().lines().next().unwrap_or_default().to_string();
                         status.set_note(format!("config reload failed, running the previous config: {first}"));

@@ -16,7 +16,12 @@
 //! - [`store`]: the only module with SQL (SQLite, WAL, migrations from `migrations/`).
 //! - [`publish`]: Atom, RSS 2.0 and JSON Feed rendering, the render cache (compressed once per
 //!   change), feed filters, RFC 5005 archive pages, static export, WebSub, the status page and
-//!   the HTTP server ([`publish::server`]).
+//!   the HTTP server ([`publish::server`]); who may read it ([`publish::access`]: tokens).
+//! - [`redact`]: what of a source may be shown. Userinfo, secret query parameters and a
+//!   source's credentials never leave the daemon: every output cites sources through
+//!   [`publish::provenance`], errors pass [`redact::Redactor::scrub`], and ingest stores
+//!   nothing secret. Credentials go out only as [`fetch::SourceRequest`] sends them: to the
+//!   source's own origin.
 //! - [`opml`]: subscription lists in and out; [`config::edit`] adds imported sources to the
 //!   user's file without disturbing it.
 //! - [`dedup`]: which story an entry belongs to (exact URL and text keys, winnowed shingle
@@ -26,7 +31,7 @@
 //!   under the global and per-host concurrency limits.
 //! - [`daemon`]: wires it all as tokio tasks; signals (SIGHUP reload, SIGTERM stop).
 //!
-//! Where is the ETag sent? [`fetch::Fetcher::fetch`]. Where are feeds cached?
+//! Where is the ETag sent? [`fetch::Fetcher::fetch_as`]. Where are feeds cached?
 //! [`publish::Publisher`]. Where is an entry's identity decided? [`parse::stable_guid`] and
 //! the `UNIQUE (source_id, guid)` in `migrations/0001_initial.sql`. A story's?
 //! [`dedup::Dedup::decide`], applied by `store::stories`.
@@ -46,6 +51,7 @@ pub mod opml;
 pub mod parse;
 pub mod pidfile;
 pub mod publish;
+pub mod redact;
 pub mod runner;
 pub mod schedule;
 pub mod store;

@@ -48,7 +48,8 @@ enum Command {
         sources: Vec<String>,
     },
     /// Validate the config file: exit 0 if it is good, 2 if not (each problem on stderr as
-    /// file:line:col: message).
+    /// file:line:col: message). Warnings (a private source served without a token, a
+    /// readable file holding credentials) go to stderr too, with exit 0.
     Check,
     /// Print a published feed to stdout, as the server would serve it.
     Render {
@@ -102,8 +103,13 @@ enum Command {
 
 #[derive(Subcommand)]
 enum OpmlAction {
-    /// Print the configured sources as OPML 2.0.
-    Export,
+    /// Print the configured sources as OPML 2.0, without their credentials (userinfo,
+    /// secret query parameters) and without local paths.
+    Export {
+        /// Print the addresses as configured, credentials included: a private backup.
+        #[arg(long)]
+        with_secrets: bool,
+    },
     /// Add the subscriptions of an OPML file (a reader's export) to the config as
     /// [[sources]], keeping the file's comments and layout; URLs already configured are
     /// skipped. Then reloads the running daemon, if there is one.
@@ -130,6 +136,9 @@ fn main() -> ExitCode {
     wirefeed::logging::init(config.log_level.as_deref());
     let result = match cli.command {
         Command::Check => {
+            for w in &config.warnings {
+                eprintln!("{w}");
+            }
             println!(
                 "{}: ok ({} sources, {} feeds)",
                 path.display(),
@@ -145,9 +154,9 @@ fn main() -> ExitCode {
         Command::Render { feed, format } => render(config, &feed, &format),
         Command::Backup { file } => backup(&config, &file),
         Command::Opml {
-            action: OpmlAction::Export,
+            action: OpmlAction::Export { with_secrets },
         } => {
-            print!("{}", wirefeed::opml::export(&config));
+            print!("{}", wirefeed::opml::export(&config, with_secrets));
             Ok(ExitCode::SUCCESS)
         }
         Command::Opml {
@@ -164,7 +173,11 @@ fn main() -> ExitCode {
 }
 
 fn config_failure(e: &ConfigError) -> ExitCode {
-    eprintln!("{e}");
+    // A message about a bad value quotes it: URLs in it lose their credentials.
+    eprintln!(
+        "{}",
+        wirefeed::redact::Redactor::default().scrub(&e.to_string())
+    );
     ExitCode::from(2)
 }
 
@@ -359,6 +372,7 @@ fn boilerplate(config: Config, source: Option<&str>, all: bool) -> anyhow::Resul
     let store = Store::open(&config.storage.database)?;
     let threshold = u32::try_from(config.clean.learn_after).unwrap_or(u32::MAX);
     let rows = store.learned_list(source, if all { 2 } else { threshold })?;
+    let provenance = wirefeed::publish::provenance::Provenance::of(&config);
     if rows.is_empty() {
         println!("no learned boilerplate yet");
     }
@@ -373,7 +387,9 @@ fn boilerplate(config: Config, source: Option<&str>, all: bool) -> anyhow::Resul
             .unwrap_or_default();
         println!(
             "{}\t{learned}\tentries={}\tlast={last}\t{}",
-            r.source, r.stats.entries, r.stats.sample
+            r.source,
+            r.stats.entries,
+            provenance.scrub_text(&r.source, &r.stats.sample)
         );
     }
     Ok(ExitCode::SUCCESS)
@@ -382,7 +398,8 @@ fn boilerplate(config: Config, source: Option<&str>, all: bool) -> anyhow::Resul
 fn stories(config: Config, json: bool) -> anyhow::Result<ExitCode> {
     use std::io::Write;
     let store = Store::open(&config.storage.database)?;
-    let list = store.story_listing()?;
+    let mut list = store.story_listing()?;
+    wirefeed::publish::provenance::Provenance::of(&config).apply_listing(&mut list);
     let mut out = std::io::stdout().lock();
     if json {
         serde_json::to_writer(&mut out, &list)?;

@@ -35,6 +35,9 @@ pub struct FeedMeta {
     pub title: Option<String>,
     /// The site the feed belongs to (its HTML alternate link).
     pub link: Option<String>,
+    /// The feed's own address as it declares it (`rel="self"`): where readers find the
+    /// publisher's feed, for provenance in what we publish.
+    pub self_link: Option<String>,
     /// How often the publisher says the feed changes (RSS `<ttl>`, `sy:updatePeriod` /
     /// `sy:updateFrequency`): a floor on polling.
     pub update_interval: Option<std::time::Duration>,
@@ -198,9 +201,14 @@ pub struct StoredEntry {
     /// Stable public identifier (`urn:uuid:…`), fixed when the entry was first stored.
     pub public_id: String,
     pub source_name: String,
-    /// The source feed's title and address, for Atom `<source>`.
+    /// The source feed's title, for Atom `<source>`.
     pub source_title: Option<String>,
-    pub source_url: String,
+    /// The source feed's address as it may be published: the feed's own `rel="self"` link
+    /// when it declares one (from the store), else the configured address without its
+    /// credentials (filled in by `publish::provenance`); `None` for a local `file:` source.
+    pub source_url: Option<String>,
+    /// The site the source feed belongs to, as the feed declares it.
+    pub source_site: Option<String>,
     pub link: Option<String>,
     pub title: String,
     pub author: Option<String>,

@@ -32,7 +32,11 @@ pub enum OpmlError {
 
 /// Renders the configured sources as OPML 2.0, one `<outline type="rss">` each, with the
 /// source's tags as `category`. Deterministic: the same config gives the same bytes.
-pub fn export(config: &Config) -> String {
+///
+/// Addresses are shown as they may be (see [`crate::redact`]): without credentials, and a
+/// local `file:` source as a plain outline carrying its name only. `with_secrets` writes
+/// the configured addresses as they are, for a private backup.
+pub fn export(config: &Config, with_secrets: bool) -> String {
     let esc = crate::clean::escape_html;
     let mut out = String::from(
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<opml version=\"2.0\">\n  <head>\n    \
@@ -44,11 +48,22 @@ pub fn export(config: &Config) -> String {
         esc(config.server.base_url.as_str())
     ));
     for s in &config.sources {
-        out.push_str(&format!(
-            "    <outline type=\"rss\" text=\"{n}\" title=\"{n}\" xmlUrl=\"{u}\"",
-            n = esc(&s.name),
-            u = esc(s.url.as_str())
-        ));
+        let url = if with_secrets {
+            Some(s.url.to_string())
+        } else {
+            s.public_url().map(String::from)
+        };
+        match url {
+            Some(u) => out.push_str(&format!(
+                "    <outline type=\"rss\" text=\"{n}\" title=\"{n}\" xmlUrl=\"{u}\"",
+                n = esc(&s.name),
+                u = esc(&u)
+            )),
+            None => out.push_str(&format!(
+                "    <outline text=\"{n}\" title=\"{n}\"",
+                n = esc(&s.name)
+            )),
+        }
         if !s.tags.is_empty() {
             out.push_str(&format!(" category=\"{}\"", esc(&s.tags.join(","))));
         }

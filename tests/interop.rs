@@ -8,6 +8,7 @@ mod common;
 use std::collections::{BTreeSet, HashMap};
 use std::process::Command;
 
+use common::readers::{feedparser_entries, newsboat_entries};
 use common::{Daemon, FeedServer, fixture_file};
 
 /// The project's own feeds (`tests/fixtures/feeds`), one per family, and the entries each holds.
@@ -168,78 +169,5 @@ fn norm(s: &BTreeSet<(String, String)>) -> BTreeSet<(String, String)> {
                 l.clone(),
             )
         })
-        .collect()
-}
-
-/// (version, entries) as Python feedparser reads the feed; it must not report bozo.
-fn feedparser_entries(url: &str) -> (String, BTreeSet<(String, String)>) {
-    let script = r#"
-import json, sys, feedparser
-d = feedparser.parse(sys.argv[1])
-print(json.dumps({"bozo": int(d.bozo), "error": str(d.get("bozo_exception", "")),
-                  "version": d.version,
-                  "entries": [[e.get("title", ""), e.get("link", "")] for e in d.entries]}))
-"#;
-    let out = Command::new("python3")
-        .args(["-c", script, url])
-        .output()
-        .expect("python3 must be installed (scripts/test installs feedparser)");
-    assert!(
-        out.status.success(),
-        "feedparser missing or failed (run scripts/test, which installs it): {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["bozo"], 0, "feedparser bozo on {url}: {}", v["error"]);
-    let entries = v["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            (
-                e[0].as_str().unwrap().to_string(),
-                e[1].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
-    (
-        v["version"].as_str().unwrap_or_default().to_string(),
-        entries,
-    )
-}
-
-/// (title, link) of every item newsboat stores after one reload of the feed.
-fn newsboat_entries(dir: &std::path::Path, url: &str, tag: &str) -> BTreeSet<(String, String)> {
-    let home = dir.join(format!("home-{tag}"));
-    std::fs::create_dir_all(&home).unwrap();
-    let urls = dir.join(format!("urls-{tag}"));
-    std::fs::write(&urls, format!("{url}\n")).unwrap();
-    let nb_config = dir.join("newsboat.conf");
-    std::fs::write(&nb_config, "").unwrap();
-    let cache = dir.join(format!("newsboat-cache-{tag}.db"));
-    let out = Command::new("newsboat")
-        .env("HOME", &home)
-        .arg("-u")
-        .arg(&urls)
-        .arg("-c")
-        .arg(&cache)
-        .arg("-C")
-        .arg(&nb_config)
-        .args(["-x", "reload"])
-        .output()
-        .expect("newsboat must be installed (scripts/test installs it)");
-    assert!(
-        out.status.success(),
-        "newsboat failed on {url}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let conn = rusqlite::Connection::open(&cache).unwrap();
-    let mut stmt = conn
-        .prepare("SELECT title, url FROM rss_item WHERE feedurl = ?1")
-        .unwrap();
-    stmt.query_map([url], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .map(Result::unwrap)
         .collect()
 }

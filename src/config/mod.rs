@@ -6,9 +6,12 @@
 //! first), and meaning (URLs, cron expressions, names, cross-references). All problems found
 //! are returned together, so a user fixes a file in one round.
 
+mod access;
 mod diagnostics;
 pub mod edit;
+mod interpolate;
 mod raw;
+mod warnings;
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
@@ -20,6 +23,8 @@ use url::Url;
 
 pub use diagnostics::{ConfigError, Diagnostic};
 
+use crate::redact::Redactor;
+pub use crate::redact::Secret;
 use crate::schedule::CronSchedule;
 use diagnostics::Locator;
 
@@ -38,6 +43,10 @@ pub struct Config {
     pub log_level: Option<String>,
     pub sources: Vec<SourceConfig>,
     pub feeds: Vec<FeedConfig>,
+    /// Things that work but are probably not what the user wants (a private source served
+    /// to the network without a token, a world-readable file holding passwords): `check`
+    /// prints them, the daemon logs them at start. Never fatal.
+    pub warnings: Vec<Diagnostic>,
 }
 
 /// Publishing beyond the HTTP server: static files and WebSub.
@@ -50,12 +59,18 @@ pub struct PublishConfig {
     pub websub_hub: Option<Url>,
 }
 
-/// Where the HTTP server listens and how it names itself in published feeds.
+/// Where the HTTP server listens, how it names itself in published feeds, and who may read.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServerConfig {
     pub listen: SocketAddr,
     /// Absolute, ends with `/`; feed self links and ids are built on it.
     pub base_url: Url,
+    /// `[server] token` / `token_file`: when set, feeds and archive pages are served only to
+    /// requests that present it (`?token=` or `Authorization: Bearer`).
+    pub token: Option<Secret>,
+    /// `[server] admin_token` / `admin_token_file`: when set, the status page, `/opml` and
+    /// `/metrics` need it (the reader token is not enough there).
+    pub admin_token: Option<Secret>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -87,18 +102,76 @@ pub struct FetchConfig {
     pub per_host: usize,
     pub allow_private: bool,
     pub allow_hosts: Vec<String>,
+    /// Query parameter names (beyond the built-in list in `src/redact/secret-params.txt`)
+    /// whose values are credentials, never shown.
+    pub secret_params: Vec<String>,
+    /// What wirefeed calls itself to publishers; `None`: `wirefeed/VERSION`, which tells
+    /// them nothing about this instance.
+    pub user_agent: Option<String>,
+    /// The proxy every source is fetched through unless it names its own. Explicit only:
+    /// proxies from the environment are ignored.
+    pub proxy: Option<Url>,
 }
 
 /// One feed to poll.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SourceConfig {
     pub name: String,
+    /// The address as configured, credentials included. Never shown: see
+    /// [`SourceConfig::public_url`].
     pub url: Url,
     pub schedule: CronSchedule,
     pub tags: Vec<String>,
     pub full_text: bool,
     /// This source's own cleaning rules.
     pub rules: SourceRules,
+    /// How it is asked for: credentials, headers, user agent, proxy.
+    pub access: SourceAccess,
+    /// What of this source must never be shown: its secret parameters, by name and value,
+    /// and every credential of [`SourceConfig::access`].
+    pub redactor: Redactor,
+}
+
+impl SourceConfig {
+    /// The address as it may be shown (published feeds, the status page, OPML, logs):
+    /// without userinfo and secret parameters. `None` for a local `file:` source, which is
+    /// shown by its name.
+    pub fn public_url(&self) -> Option<Url> {
+        self.redactor.public_url(&self.url)
+    }
+
+    /// Whether fetching it needs credentials (so its feed is private to whoever holds them).
+    pub fn has_credentials(&self) -> bool {
+        self.access.has_credentials() || self.public_url().is_some_and(|p| p != self.url)
+    }
+}
+
+/// How one source is asked for. Credentials are sent only to the origin (scheme, host,
+/// port) of the source's configured address, never to a redirect's.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SourceAccess {
+    /// Basic authentication (RFC 7617), from `username`/`password` or the URL's userinfo.
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    /// Extra request headers (`headers`, `headers_file`), e.g. `Authorization: Bearer …`.
+    pub headers: Vec<(String, Secret)>,
+    /// A `Cookie` header value.
+    pub cookie: Option<Secret>,
+    /// This source's User-Agent, overriding `[fetch] user_agent`.
+    pub user_agent: Option<String>,
+    /// The proxy this source is fetched through: its own, else `[fetch] proxy`; `None`
+    /// connects directly.
+    pub proxy: Option<Url>,
+}
+
+impl SourceAccess {
+    /// Whether any credential is configured (basic auth, a header, a cookie).
+    pub fn has_credentials(&self) -> bool {
+        self.username.is_some()
+            || self.password.is_some()
+            || !self.headers.is_empty()
+            || self.cookie.is_some()
+    }
 }
 
 /// Per-source cleaning rules, validated at load (selectors parse, patterns compile).
@@ -176,21 +249,44 @@ pub fn valid_language(tag: &str) -> bool {
 }
 
 impl Config {
-    /// Reads and validates a config file.
+    /// Reads and validates a config file. `${NAME}` takes the environment variable NAME.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Io {
             path: path.to_path_buf(),
             source: e,
         })?;
-        Config::parse(&text, path)
+        let mut cfg = Config::parse(&text, path)?;
+        #[cfg(unix)]
+        if let Ok(meta) = std::fs::metadata(path) {
+            use std::os::unix::fs::PermissionsExt;
+            cfg.warnings.extend(warnings::readable_secrets(
+                &cfg,
+                &text,
+                path,
+                meta.permissions().mode(),
+            ));
+        }
+        Ok(cfg)
     }
 
     /// Validates config text; `path` names it in messages and anchors relative paths.
+    /// `${NAME}` takes the environment variable NAME.
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        Config::parse_with_env(text, path, &|name| std::env::var(name).ok())
+    }
+
+    /// [`Config::parse`] with the environment given (tests, and tools that must not read the
+    /// process's own).
+    pub fn parse_with_env(
+        text: &str,
+        path: &Path,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
         let loc = Locator::new(path, text);
-        let table = toml::de::DeTable::parse(text)
+        let mut table = toml::de::DeTable::parse(text)
             .map_err(|e| ConfigError::Invalid(vec![loc.toml_error(&e)]))?;
         let mut problems = Vec::new();
+        let substituted = interpolate::interpolate(table.get_mut(), text, &loc, env, &mut problems);
         let mut unknown = Vec::new();
         let de = toml::de::Deserializer::from(table.clone());
         let raw: raw::RawConfig = serde_ignored::deserialize(de, |p| unknown.push(p.to_string()))
@@ -203,7 +299,12 @@ impl Config {
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from("."));
-        let cfg = raw.validate(&loc, &base_dir, path, &mut problems);
+        let ctx = raw::Ctx {
+            loc: &loc,
+            base_dir: &base_dir,
+            substituted: &substituted,
+        };
+        let cfg = raw.validate(&ctx, path, &mut problems);
         if problems.is_empty() {
             Ok(cfg)
         } else {

@@ -190,3 +190,294 @@ fn absurd_durations_bad_base_urls_and_bad_allow_hosts_are_refused() {
     );
     assert_eq!(p.lines().count(), 3, "{p}");
 }
+
+fn parse_env(text: &str, dir: &Path) -> Result<Config, ConfigError> {
+    let env = |name: &str| match name {
+        "FEED_KEY" => Some("k3y-from-the-environment".to_string()),
+        "CREDENTIALS_DIRECTORY" => Some(dir.display().to_string()),
+        _ => None,
+    };
+    Config::parse_with_env(text, &dir.join("wirefeed.toml"), &env)
+}
+
+#[test]
+fn private_source_options_come_from_the_file_secret_files_and_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("pw"), "s3cret-pass\n").unwrap();
+    std::fs::write(
+        dir.path().join("headers"),
+        "# for the paid feed\nX-Api-Key: header-s3cret\n\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("token"), "reader-token-0123456789\n").unwrap();
+    let text = r#"
+[server]
+listen = "0.0.0.0:8080"
+token_file = "${CREDENTIALS_DIRECTORY}/token"
+admin_token = "admin-token-0123456789"
+
+[fetch]
+secret_params = ["member"]
+user_agent = "my-reader/1.0 (+https://me.example/)"
+proxy = "http://127.0.0.1:3128"
+
+[[sources]]
+name = "basic"
+url = "https://paid.example/feed?member=42&section=world"
+username = "me"
+password_file = "pw"
+
+[[sources]]
+name = "header"
+url = "https://api.example/feed/${FEED_KEY}"
+headers = { Authorization = "Bearer ${FEED_KEY}" }
+headers_file = "${CREDENTIALS_DIRECTORY}/headers"
+user_agent = "special/2"
+proxy = "none"
+
+[[sources]]
+name = "cookie"
+url = "https://u%40x:p%3Aw@c.example/rss?key=K"
+cookie = "session=cookie-s3cret; theme=dark"
+"#;
+    let c = parse_env(text, dir.path()).unwrap();
+    assert_eq!(
+        c.server.token.as_ref().unwrap().expose(),
+        "reader-token-0123456789"
+    );
+    assert_eq!(
+        c.server.admin_token.as_ref().unwrap().expose(),
+        "admin-token-0123456789"
+    );
+    assert_eq!(
+        c.fetch.user_agent.as_deref(),
+        Some("my-reader/1.0 (+https://me.example/)")
+    );
+
+    let basic = &c.sources[0];
+    assert_eq!(basic.access.username.as_deref(), Some("me"));
+    assert_eq!(
+        basic.access.password.as_ref().unwrap().expose(),
+        "s3cret-pass"
+    );
+    assert_eq!(
+        basic.access.proxy.as_ref().unwrap().as_str(),
+        "http://127.0.0.1:3128/"
+    );
+    assert_eq!(
+        basic.public_url().unwrap().as_str(),
+        "https://paid.example/feed?section=world"
+    );
+
+    let header = &c.sources[1];
+    let headers: Vec<(&str, &str)> = header
+        .access
+        .headers
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.expose()))
+        .collect();
+    assert_eq!(
+        headers,
+        vec![
+            ("Authorization", "Bearer k3y-from-the-environment"),
+            ("X-Api-Key", "header-s3cret")
+        ]
+    );
+    assert_eq!(header.access.user_agent.as_deref(), Some("special/2"));
+    assert_eq!(header.access.proxy, None, "proxy = \"none\" goes direct");
+    // A value that reached the URL from the environment is secret, in the path too.
+    assert_eq!(
+        header.public_url().unwrap().as_str(),
+        "https://api.example/feed/redacted"
+    );
+
+    let cookie = &c.sources[2];
+    assert_eq!(cookie.access.username.as_deref(), Some("u@x"));
+    assert_eq!(cookie.access.password.as_ref().unwrap().expose(), "p:w");
+    assert_eq!(
+        cookie.public_url().unwrap().as_str(),
+        "https://c.example/rss"
+    );
+    assert!(cookie.has_credentials());
+    assert_eq!(
+        cookie.redactor.scrub_content("echo: cookie-s3cret"),
+        "echo: redacted"
+    );
+    // Nothing secret in a printed config.
+    let debug = format!("{c:?}");
+    for secret in [
+        "s3cret-pass",
+        "header-s3cret",
+        "cookie-s3cret",
+        "reader-token",
+        "admin-token",
+    ] {
+        assert!(!debug.contains(secret), "{secret} in {debug}");
+    }
+    // A token is set, so exposing the port draws no warning; the short-token check is quiet.
+    assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+}
+
+#[test]
+fn bad_credentials_and_unset_variables_are_located_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = r#"
+[server]
+token = "same-token-0123456789"
+admin_token = "same-token-0123456789"
+
+[fetch]
+proxy = "socks5://127.0.0.1:1080"
+secret_params = ["a=b"]
+
+[[sources]]
+name = "a"
+url = "https://a.example/feed"
+password = "pw"
+headers = { Host = "evil.example", "X-Ok" = "line\nbreak" }
+
+[[sources]]
+name = "b"
+url = "https://u:p@b.example/feed"
+username = "other"
+cookie = "${NOT_SET}"
+
+[[sources]]
+name = "c"
+url = "file:feeds/c.xml"
+cookie = "x=1"
+password_file = "missing-file"
+
+[[sources]]
+name = "d"
+url = "https://d.example/feed"
+username = "me"
+headers = { Authorization = "Bearer t" }
+"#;
+    let p = match parse_env(text, dir.path()) {
+        Err(e) => e
+            .diagnostics()
+            .iter()
+            .map(|d| d.to_string())
+            .collect::<Vec<_>>()
+            .join("\n"),
+        Ok(_) => panic!("should fail"),
+    };
+    assert!(
+        p.contains(":4:15: admin_token must differ from token"),
+        "{p}"
+    );
+    assert!(
+        p.contains(":7:9: proxy scheme \"socks5\" is not supported"),
+        "{p}"
+    );
+    assert!(p.contains(":8:18: secret_params entry \"a=b\""), "{p}");
+    assert!(p.contains(":13:12: a password needs a username"), "{p}");
+    assert!(p.contains("header Host cannot be set"), "{p}");
+    assert!(
+        p.contains("the value of header X-Ok has a line break"),
+        "{p}"
+    );
+    assert!(
+        p.contains(":19:12: credentials are given both in the URL"),
+        "{p}"
+    );
+    assert!(
+        p.contains(":20:11: environment variable NOT_SET is not set (used as `${NOT_SET}`)"),
+        "{p}"
+    );
+    assert!(
+        p.contains(":25:10: cookie has no effect on a file: source"),
+        "{p}"
+    );
+    assert!(p.contains("cannot read password_file"), "{p}");
+    assert!(
+        p.contains(":32:11: an Authorization header is also given by username/password"),
+        "{p}"
+    );
+}
+
+#[test]
+fn serving_private_sources_to_the_network_without_a_token_is_a_warning() {
+    let text = "[server]\nlisten = \"0.0.0.0:8080\"\n\n[[sources]]\nname = \"paid\"\nurl = \"https://p.example/feed?token=abc\"\n";
+    let c = parse(text).unwrap();
+    let w: Vec<String> = c.warnings.iter().map(|d| d.to_string()).collect();
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(
+        w[0].starts_with("/etc/wirefeed/test.toml:2:10: warning: listen 0.0.0.0:8080 is reachable"),
+        "{w:?}"
+    );
+    assert!(w[0].contains("source paid uses credentials"), "{w:?}");
+    // On loopback, or without private sources, nothing to say …
+    assert!(
+        parse(&text.replace("0.0.0.0", "127.0.0.1"))
+            .unwrap()
+            .warnings
+            .is_empty()
+    );
+    assert!(
+        parse(&text.replace("?token=abc", ""))
+            .unwrap()
+            .warnings
+            .is_empty()
+    );
+    let proxied = text.replace(
+        "0.0.0.0:8080\"\n",
+        "127.0.0.1:8080\"\nbase_url = \"https://feeds.example/\"\n",
+    );
+    let w = parse(&proxied).unwrap().warnings;
+    // … unless a reverse proxy publishes the server under a public address.
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(
+        w[0].to_string()
+            .contains(":3:12: warning: base_url https://feeds.example/ says"),
+        "{w:?}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_readable_file_holding_credentials_is_a_warning_but_one_using_the_environment_is_not() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("wirefeed.toml");
+    let write = |text: &str, mode: u32| {
+        std::fs::write(&path, text).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+        Config::load(&path).unwrap().warnings
+    };
+    let inline = "[[sources]]\nname = \"a\"\nurl = \"https://a.example/\"\nusername = \"me\"\npassword = \"hunter22\"\n";
+    let w = write(inline, 0o644);
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(
+        w[0].message
+            .contains("holds credentials (password of source a)"),
+        "{w:?}"
+    );
+    assert!(
+        w[0].message
+            .contains("readable by group and others (mode 0644)"),
+        "{w:?}"
+    );
+    assert!(write(inline, 0o600).is_empty());
+    // The password comes from the environment: the file holds none.
+    let from_env = inline.replace("hunter22", "${HOME}");
+    assert!(write(&from_env, 0o644).is_empty());
+}
+
+#[test]
+fn short_tokens_are_a_warning_and_bad_ones_an_error() {
+    let c = parse("[server]\ntoken = \"abc\"\n").unwrap();
+    let w: Vec<String> = c.warnings.iter().map(|d| d.to_string()).collect();
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(
+        w[0].contains(":2:9: warning: token has 3 characters"),
+        "{w:?}"
+    );
+    let p = problems("[server]\ntoken = \"has space\"\nadmin_token = \"\"\n").join("\n");
+    assert!(p.contains(":2:9: token must be printable ASCII"), "{p}");
+    assert!(
+        p.contains(":3:15: admin_token must be printable ASCII"),
+        "{p}"
+    );
+}

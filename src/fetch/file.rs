@@ -16,9 +16,12 @@ pub(super) async fn fetch_file(
 ) -> Result<Fetched, FetchError> {
     let path = url
         .to_file_path()
-        .map_err(|_| FetchError::Scheme(format!("file URL without a local path: {url}")))?;
+        .map_err(|_| FetchError::Scheme("file URL without a local path".into()))?;
     let io = |e| FetchError::File {
-        path: path.display().to_string(),
+        name: path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
         source: e,
     };
     let f = tokio::fs::File::open(&path).await.map_err(io)?;

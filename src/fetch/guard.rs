@@ -5,6 +5,11 @@
 //! Every connection target is checked *after* name resolution, at two places: a DNS resolver
 //! that drops forbidden addresses (so a public name that resolves to 10.0.0.1 is refused), and
 //! a check of IP-literal hosts, which skip DNS, on the first URL and on every redirect hop.
+//!
+//! Through a proxy the resolver never sees the target (the proxy resolves it), so each hop's
+//! host is resolved here first and refused when any of its addresses is forbidden
+//! ([`GuardPolicy::check_through_proxy`]); the proxy itself is a connection target like any
+//! other and must be allowed too.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
@@ -50,11 +55,53 @@ impl GuardPolicy {
         let host = url.host_str().unwrap_or_default();
         match forbidden_reason(ip) {
             Some(why) if !self.host_allowed(host) => Err(Refused {
-                target: url.to_string(),
+                target: target_of(url),
                 why,
             }),
             _ => Ok(()),
         }
+    }
+
+    /// Checks a target reached through a proxy, which resolves names itself: the host is
+    /// resolved here and refused when *any* of its addresses is forbidden (the proxy may
+    /// pick any of them), or when it does not resolve at all (the proxy's view of names
+    /// cannot be checked).
+    pub async fn check_through_proxy(&self, url: &Url) -> Result<(), Refused> {
+        self.check_url(url)?;
+        let Some(Host::Domain(name)) = url.host() else {
+            return Ok(());
+        };
+        if self.host_allowed(name) {
+            return Ok(());
+        }
+        let port = url.port_or_known_default().unwrap_or(80);
+        let addrs: Vec<SocketAddr> = match tokio::net::lookup_host((name, port)).await {
+            Ok(a) => a.collect(),
+            Err(_) => Vec::new(),
+        };
+        if addrs.is_empty() {
+            return Err(Refused {
+                target: target_of(url),
+                why: "unresolvable (so uncheckable)",
+            });
+        }
+        match addrs.iter().find_map(|a| forbidden_reason(a.ip())) {
+            Some(why) => Err(Refused {
+                target: target_of(url),
+                why,
+            }),
+            None => Ok(()),
+        }
+    }
+}
+
+/// How a refused target is named in errors: host and port, never the path, query or
+/// userinfo (they may carry credentials).
+fn target_of(url: &Url) -> String {
+    match (url.host_str(), url.port()) {
+        (Some(h), Some(p)) => format!("{h}:{p}"),
+        (Some(h), None) => h.to_string(),
+        _ => url.scheme().to_string(),
     }
 }
 
@@ -239,6 +286,10 @@ mod tests {
             ..Default::default()
         };
         assert!(allowed.check_url(&u).is_ok());
+        let refused = strict
+            .check_url(&Url::parse("http://me:pw@127.0.0.1:9/f?key=K").unwrap())
+            .unwrap_err();
+        assert_eq!(refused.target, "127.0.0.1:9", "no path, query or userinfo");
         assert!(
             allowed
                 .check_url(&Url::parse("http://127.0.0.2/").unwrap())
@@ -250,6 +301,28 @@ mod tests {
         };
         assert!(
             open.check_url(&Url::parse("http://10.0.0.1/").unwrap())
+                .is_ok()
+        );
+    }
+}
+
+#[cfg(test)]
+mod proxy_tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn through_a_proxy_names_are_resolved_and_checked_here() {
+        let policy = GuardPolicy {
+            allow_hosts: vec!["127.0.0.1".into()],
+            ..Default::default()
+        };
+        // "localhost" is loopback, and not allowed by that name.
+        let local = Url::parse("http://localhost:8080/feed").unwrap();
+        assert!(policy.check_through_proxy(&local).await.is_err());
+        assert!(
+            policy
+                .check_through_proxy(&Url::parse("http://127.0.0.1:1/").unwrap())
+                .await
                 .is_ok()
         );
     }

@@ -1,5 +1,6 @@
-//! One HTTP(S) fetch: redirects followed hop by hop through the SSRF guard, conditional
-//! headers, and a body streamed under the size cap.
+//! One HTTP(S) fetch: redirects followed hop by hop through the SSRF guard (credentials
+//! only to the source's own origin), conditional headers, and a body streamed under the
+//! size cap.
 
 use bytes::BytesMut;
 use futures_util::StreamExt;
@@ -7,7 +8,9 @@ use reqwest::StatusCode;
 use reqwest::header::{self, HeaderMap};
 use url::Url;
 
+use super::request::{SourceRequest, without_userinfo};
 use super::{Body, FetchError, Fetched, Fetcher, Validators, caching, gunzip_if_gzipped};
+use crate::redact::Redactor;
 
 const ACCEPT: &str = "application/atom+xml, application/rss+xml, application/feed+json, \
                       application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5";
@@ -16,21 +19,44 @@ pub(super) async fn fetch_http(
     f: &Fetcher,
     start: &Url,
     v: &Validators,
+    request: &SourceRequest,
 ) -> Result<Fetched, FetchError> {
     let settings = &f.settings;
-    let mut url = start.clone();
+    // Credentials written into the URL itself (a caller without source settings) travel
+    // like configured ones: as a header, to that origin only.
+    let from_userinfo;
+    let in_url = !start.username().is_empty() || start.password().is_some();
+    let request = if in_url && !request.has_credentials() {
+        from_userinfo = request.clone().with_userinfo_of(start);
+        &from_userinfo
+    } else {
+        request
+    };
+    let client = f.client_for(request.proxy.as_ref())?;
+    if let Some(proxy) = &request.proxy {
+        // The proxy is a connection target like any other.
+        settings.policy.check_through_proxy(proxy).await?;
+    }
+    let mut url = without_userinfo(start);
     let mut visited: Vec<Url> = Vec::new();
     let mut all_permanent = true;
     let resp = loop {
-        settings.policy.check_url(&url)?;
+        if request.proxy.is_some() {
+            settings.policy.check_through_proxy(&url).await?;
+        } else {
+            settings.policy.check_url(&url)?;
+        }
         if visited.contains(&url) {
-            return Err(FetchError::RedirectLoop(url.to_string()));
+            return Err(FetchError::RedirectLoop(shown(&url)));
         }
         if visited.len() > settings.max_redirects {
             return Err(FetchError::TooManyRedirects(settings.max_redirects));
         }
         visited.push(url.clone());
-        let mut req = f.client.get(url.clone()).header(header::ACCEPT, ACCEPT);
+        let mut req = client
+            .get(url.clone())
+            .header(header::ACCEPT, ACCEPT)
+            .headers(request.headers_for(&url));
         // RFC 9110 §13.1.3: send both validators; a server that has ETags evaluates
         // If-None-Match and ignores If-Modified-Since, so the ETag wins.
         if let Some(etag) = &v.etag {
@@ -47,9 +73,10 @@ pub(super) async fn fetch_http(
                 .get(header::LOCATION)
                 .and_then(|l| l.to_str().ok())
                 .ok_or_else(|| FetchError::BadRedirect(format!("{status} without Location")))?;
-            let next = url
-                .join(location.trim())
-                .map_err(|e| FetchError::BadRedirect(format!("Location {location:?}: {e}")))?;
+            let next = url.join(location.trim()).map_err(|e| {
+                let shown = Redactor::default().scrub(location).into_owned();
+                FetchError::BadRedirect(format!("Location {shown:?}: {e}"))
+            })?;
             if !matches!(next.scheme(), "http" | "https") {
                 return Err(FetchError::BadRedirect(format!(
                     "to a {} URL",
@@ -60,7 +87,7 @@ pub(super) async fn fetch_http(
                 status,
                 StatusCode::MOVED_PERMANENTLY | StatusCode::PERMANENT_REDIRECT
             );
-            url = next;
+            url = without_userinfo(&next);
             continue;
         }
         break resp;
@@ -112,9 +139,18 @@ pub(super) async fn fetch_http(
     }))
 }
 
+/// How an address is named in an error: as it may be shown.
+fn shown(url: &Url) -> String {
+    Redactor::default()
+        .public_url(url)
+        .map_or_else(|| url.scheme().to_string(), String::from)
+}
+
 /// Turns a reqwest error into the cause a user can act on, digging the guard's refusal out
-/// of the error chain (it surfaces through the DNS resolver).
+/// of the error chain (it surfaces through the DNS resolver). The request's URL is left out
+/// of the message: it may carry credentials.
 fn classify(f: &Fetcher, e: reqwest::Error) -> FetchError {
+    let e = e.without_url();
     let mut src: Option<&(dyn std::error::Error + 'static)> = Some(&e);
     while let Some(s) = src {
         if let Some(r) = s.downcast_ref::<super::Refused>() {

@@ -10,14 +10,17 @@ mod file;
 pub mod guard;
 mod http;
 pub mod politeness;
+pub mod request;
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
 use url::Url;
 
 use guard::{GuardPolicy, GuardedResolver, Refused};
+pub use request::SourceRequest;
 
 /// Everything that shapes how the fetcher behaves on the network.
 #[derive(Debug, Clone)]
@@ -33,18 +36,19 @@ pub struct FetchSettings {
 }
 
 impl FetchSettings {
-    /// Settings from the config's `[fetch]` table; the User-Agent names wirefeed and the
-    /// instance's public address, so publishers can see who polls them.
+    /// Settings from the config's `[fetch]` table. The User-Agent is `[fetch] user_agent`,
+    /// else `wirefeed/VERSION`: it names the software, never this instance's address (which
+    /// may be private), unless the user writes it there.
     pub fn from_config(cfg: &crate::config::Config) -> Self {
         FetchSettings {
             timeout: cfg.fetch.timeout,
             connect_timeout: cfg.fetch.connect_timeout.min(cfg.fetch.timeout),
             max_body: cfg.fetch.max_body,
-            user_agent: format!(
-                "wirefeed/{} (+{})",
-                env!("CARGO_PKG_VERSION"),
-                cfg.server.base_url
-            ),
+            user_agent: cfg
+                .fetch
+                .user_agent
+                .clone()
+                .unwrap_or_else(default_user_agent),
             policy: GuardPolicy {
                 allow_private: cfg.fetch.allow_private,
                 allow_hosts: cfg.fetch.allow_hosts.clone(),
@@ -52,6 +56,11 @@ impl FetchSettings {
             max_redirects: cfg.fetch.max_redirects,
         }
     }
+}
+
+/// `wirefeed/VERSION`.
+pub fn default_user_agent() -> String {
+    format!("wirefeed/{}", env!("CARGO_PKG_VERSION"))
 }
 
 /// Validators from the previous successful fetch (RFC 9110 §13.1).
@@ -113,9 +122,11 @@ pub enum FetchError {
     BadRedirect(String),
     #[error("connection failed: {0}")]
     Connect(String),
-    #[error("{path}: {source}")]
+    /// Only the file's name is in the message, never its folders: the message is shown on
+    /// the status page and logged.
+    #[error("cannot read {name}: {source}")]
     File {
-        path: String,
+        name: String,
         #[source]
         source: std::io::Error,
     },
@@ -129,6 +140,9 @@ pub enum FetchError {
 #[derive(Clone)]
 pub struct Fetcher {
     client: reqwest::Client,
+    /// One client per configured proxy, made on first use (reqwest sets proxies per client);
+    /// a std mutex: held only to look up or insert, never across an `.await`.
+    proxied: Arc<Mutex<HashMap<Url, reqwest::Client>>>,
     settings: Arc<FetchSettings>,
 }
 
@@ -137,31 +151,47 @@ impl Fetcher {
     /// each hop passes the SSRF guard and permanent moves can be told from temporary ones.
     pub fn new(settings: FetchSettings) -> Result<Fetcher, FetchError> {
         install_crypto_provider();
-        let policy = Arc::new(settings.policy.clone());
-        let client = reqwest::Client::builder()
-            .user_agent(settings.user_agent.clone())
-            .timeout(settings.timeout)
-            .connect_timeout(settings.connect_timeout)
-            .dns_resolver(Arc::new(GuardedResolver { policy }))
-            .redirect(reqwest::redirect::Policy::none())
-            // Proxies from the environment would carry requests past the SSRF guard: the guard
-            // sees only the proxy's address, never the target's.
-            .no_proxy()
-            .build()
-            .map_err(|e| FetchError::Client(e.to_string()))?;
         Ok(Fetcher {
-            client,
+            client: build_client(&settings, None)?,
+            proxied: Arc::default(),
             settings: Arc::new(settings),
         })
     }
 
-    /// Fetches `url`, conditionally when validators are given. The whole fetch, redirects and
-    /// body included, is bounded by the configured timeout.
+    /// The client for requests through `proxy` (or direct).
+    fn client_for(&self, proxy: Option<&Url>) -> Result<reqwest::Client, FetchError> {
+        let Some(proxy) = proxy else {
+            return Ok(self.client.clone());
+        };
+        let mut clients = self.proxied.lock().expect("proxy clients lock");
+        if let Some(c) = clients.get(proxy) {
+            return Ok(c.clone());
+        }
+        let c = build_client(&self.settings, Some(proxy))?;
+        clients.insert(proxy.clone(), c.clone());
+        Ok(c)
+    }
+
+    /// Fetches `url` as a request without source settings (see [`Fetcher::fetch_as`]).
     pub async fn fetch(&self, url: &Url, validators: &Validators) -> Result<Fetched, FetchError> {
+        self.fetch_as(url, validators, &SourceRequest::default())
+            .await
+    }
+
+    /// Fetches `url` for a source, with its credentials (to its own origin only), user agent
+    /// and proxy; conditionally when validators are given. The whole fetch, redirects and
+    /// body included, is bounded by the configured timeout.
+    pub async fn fetch_as(
+        &self,
+        url: &Url,
+        validators: &Validators,
+        request: &SourceRequest,
+    ) -> Result<Fetched, FetchError> {
         match url.scheme() {
             "http" | "https" => {
                 let limit = self.settings.timeout;
-                tokio::time::timeout(limit, http::fetch_http(self, url, validators))
+                let fetch = http::fetch_http(self, url, validators, request);
+                tokio::time::timeout(limit, fetch)
                     .await
                     .unwrap_or(Err(FetchError::Timeout(limit)))
             }
@@ -176,6 +206,31 @@ impl Fetcher {
             other => Err(FetchError::Scheme(other.to_string())),
         }
     }
+}
+
+/// The shared client's settings, through `proxy` when given. Redirects are off (followed
+/// hop by hop by [`http`]) and proxies from the environment are ignored: they would carry
+/// requests past the SSRF guard, which would see only the proxy's address.
+fn build_client(
+    settings: &FetchSettings,
+    proxy: Option<&Url>,
+) -> Result<reqwest::Client, FetchError> {
+    let policy = Arc::new(settings.policy.clone());
+    let mut builder = reqwest::Client::builder()
+        .user_agent(settings.user_agent.clone())
+        .timeout(settings.timeout)
+        .connect_timeout(settings.connect_timeout)
+        .dns_resolver(Arc::new(GuardedResolver { policy }))
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy();
+    if let Some(p) = proxy {
+        let p = reqwest::Proxy::all(p.as_str())
+            .map_err(|e| FetchError::Client(format!("proxy: {}", e.without_url())))?;
+        builder = builder.proxy(p);
+    }
+    builder
+        .build()
+        .map_err(|e| FetchError::Client(e.without_url().to_string()))
 }
 
 /// Some servers send `.xml.gz` files (or gzip twice) without a Content-Encoding header; the

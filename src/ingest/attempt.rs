@@ -8,21 +8,33 @@ use url::Url;
 use super::{Attempted, IngestOptions};
 use crate::clean::learned::LearnedBlocks;
 use crate::clean::{Cleaner, blocks_of, body_of};
-use crate::fetch::{FetchError, Fetched, Fetcher, Validators, caching};
+use crate::fetch::{FetchError, Fetched, Fetcher, SourceRequest, Validators, caching};
 use crate::parse::parse_feed;
+use crate::redact::Redactor;
+
+/// What one attempt asks for, and how: the address, the validators of the last fetch, the
+/// source's request settings, and what of the source must not be kept.
+pub(super) struct Asking<'a> {
+    pub(super) target: &'a Url,
+    pub(super) validators: &'a Validators,
+    pub(super) request: &'a SourceRequest,
+    pub(super) redactor: &'a Redactor,
+}
 
 /// Fetch, then parse and clean on the blocking pool.
 pub(super) async fn attempt(
     fetcher: &Fetcher,
-    target: &Url,
-    validators: &Validators,
+    asking: Asking<'_>,
     cleaner: Arc<Cleaner>,
     mut learned: LearnedBlocks,
     opts: IngestOptions,
     now: DateTime<Utc>,
 ) -> Attempted {
     let limits = opts.limits;
-    match fetcher.fetch(target, validators).await {
+    let fetched = fetcher
+        .fetch_as(asking.target, asking.validators, asking.request)
+        .await;
+    match fetched {
         Err(e) => {
             let (status, retry_at) = match &e {
                 FetchError::Status {
@@ -37,7 +49,7 @@ pub(super) async fn attempt(
                 _ => (None, None),
             };
             Attempted::Failed {
-                error: e.to_string(),
+                error: asking.redactor.scrub(&e.to_string()).into_owned(),
                 status,
                 retry_at,
             }
@@ -54,11 +66,18 @@ pub(super) async fn attempt(
         Ok(Fetched::Body(body)) => {
             let status = body.status;
             let bytes = body.bytes.len() as u64;
+            // Relative links resolve against the address as it may be shown: resolved against
+            // the real one they would carry its userinfo into published links.
+            let base = asking
+                .redactor
+                .public_url(&body.final_url)
+                .unwrap_or_else(|| body.final_url.clone());
+            let redactor = asking.redactor.clone();
             let parsed = super::on_cpu(move || {
                 let parsed = parse_feed(
                     &body.bytes,
                     body.charset.as_deref(),
-                    Some(body.final_url.as_str()),
+                    Some(base.as_str()),
                     limits,
                 )?;
                 // Learn from this document first, so that a block seen for the third time is
@@ -93,13 +112,13 @@ pub(super) async fn attempt(
                     .iter()
                     .zip(&blocks)
                     .map(|(e, b)| {
-                        let mut c = cleaner.clean_blocks(e, &body.final_url, b, &is_learned);
+                        let mut c = cleaner.clean_blocks(e, &base, b, &is_learned);
                         crate::clean::plausible_dates(&mut c, now);
                         c
                     })
                     .collect();
                 Ok::<_, crate::parse::ParseError>((
-                    parsed.meta,
+                    scrub_meta(parsed.meta, &redactor),
                     entries,
                     body.validators,
                     body.freshness,
@@ -125,7 +144,7 @@ pub(super) async fn attempt(
                     }
                 }
                 Ok(Err(e)) => Attempted::Failed {
-                    error: e.to_string(),
+                    error: asking.redactor.scrub(&e.to_string()).into_owned(),
                     status: Some(status),
                     retry_at: None,
                 },
@@ -137,4 +156,42 @@ pub(super) async fn attempt(
             }
         }
     }
+}
+
+/// What a feed says about itself, with anything secret of the source taken out: a private
+/// feed's self link often repeats the key it was fetched with.
+fn scrub_meta(mut meta: crate::model::FeedMeta, r: &Redactor) -> crate::model::FeedMeta {
+    meta.title = meta.title.map(|t| r.scrub_content(&t).into_owned());
+    meta.link = meta.link.and_then(|l| r.public_link(&l));
+    meta.self_link = meta.self_link.and_then(|l| r.public_link(&l));
+    meta
+}
+
+/// An entry with every known secret value of its source taken out: a publisher may echo the
+/// key a private feed was fetched with into its links, ids or text.
+pub(super) fn scrub_entry(e: &mut crate::model::CleanEntry, r: &Redactor) {
+    let text = |s: &mut String| {
+        if let std::borrow::Cow::Owned(o) = r.scrub_content(s) {
+            *s = o;
+        }
+    };
+    text(&mut e.guid);
+    text(&mut e.title);
+    if let Some(l) = e.link.as_mut() {
+        *l = r.scrub_link(l);
+    }
+    for field in [
+        &mut e.author,
+        &mut e.summary,
+        &mut e.content,
+        &mut e.agency,
+        &mut e.dateline,
+        &mut e.byline,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        text(field);
+    }
+    e.categories.iter_mut().for_each(text);
 }

@@ -7,7 +7,7 @@ use url::Url;
 
 use super::Writer;
 use crate::clean::{escape_html, extract};
-use crate::fetch::{Fetched, Fetcher, Validators};
+use crate::fetch::{Fetched, Fetcher, SourceRequest, Validators};
 use crate::model::{CleanEntry, Page};
 use crate::parse::encoding::decode_html;
 
@@ -21,9 +21,12 @@ const MIN_WORDS: usize = 40;
 
 /// Fills entries' content from their article pages, fetching pages not yet cached. Returns
 /// the pages fetched now, for the store. Runs under the source's fetch slot, one page at a
-/// time, so a full-text source is as polite as any other.
+/// time, so a full-text source is as polite as any other. Pages are asked for as the source
+/// is (its user agent and proxy; its credentials only on its own origin: a paid site's
+/// cookie reaches its own article pages, never another site's).
 pub(super) async fn enrich(
     fetcher: &Fetcher,
+    request: &SourceRequest,
     writer: &Writer,
     entries: &mut [CleanEntry],
     now: DateTime<Utc>,
@@ -53,7 +56,7 @@ pub(super) async fn enrich(
         .collect();
     let mut fetched = Vec::new();
     for link in due {
-        let page = fetch_page(fetcher, &link, cache.get(&link), ts).await;
+        let page = fetch_page(fetcher, request, &link, cache.get(&link), ts).await;
         cache.insert(link, page.clone());
         fetched.push(page);
     }
@@ -65,7 +68,13 @@ pub(super) async fn enrich(
     fetched
 }
 
-async fn fetch_page(fetcher: &Fetcher, link: &str, cached: Option<&Page>, ts: i64) -> Page {
+async fn fetch_page(
+    fetcher: &Fetcher,
+    request: &SourceRequest,
+    link: &str,
+    cached: Option<&Page>,
+    ts: i64,
+) -> Page {
     let mut page = Page {
         url: link.to_string(),
         fetched_at: ts,
@@ -79,7 +88,7 @@ async fn fetch_page(fetcher: &Fetcher, link: &str, cached: Option<&Page>, ts: i6
         etag: cached.and_then(|c| c.etag.clone()),
         last_modified: cached.and_then(|c| c.last_modified.clone()),
     };
-    match fetcher.fetch(&url, &validators).await {
+    match fetcher.fetch_as(&url, &validators, request).await {
         Ok(Fetched::NotModified { .. }) => {
             if let Some(c) = cached {
                 page = Page {

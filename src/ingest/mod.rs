@@ -21,7 +21,7 @@ use crate::clean::learned::LearnedBlocks;
 use crate::config::SourceConfig;
 use crate::dedup::{Dedup, DedupConfig, Fingerprint};
 use crate::fetch::politeness::Politeness;
-use crate::fetch::{Fetcher, Validators};
+use crate::fetch::{Fetcher, SourceRequest, Validators};
 use crate::model::CleanEntry;
 use crate::model::{BlockStats, IngestCounts};
 use crate::parse::ParseLimits;
@@ -190,16 +190,14 @@ pub async fn ingest_source(
     // The slot is held until the result is stored: it bounds how many fetched documents are
     // in memory at once when the single writer is the bottleneck.
     let permit = politeness.acquire(&target).await;
-    let attempted = attempt::attempt(
-        fetcher,
-        &target,
-        &validators,
-        cleaner.clone(),
-        learned,
-        opts,
-        now,
-    )
-    .await;
+    let request = SourceRequest::new(&source.url, &source.access);
+    let asking = attempt::Asking {
+        target: &target,
+        validators: &validators,
+        request: &request,
+        redactor: &source.redactor,
+    };
+    let attempted = attempt::attempt(fetcher, asking, cleaner.clone(), learned, opts, now).await;
     let (state, mut log, state_changed, moved_to) =
         state::next_state(&prev, &configured, source, &attempted, now, opts.backoff);
     log.duration_ms = started.elapsed().as_millis() as u64;
@@ -214,7 +212,13 @@ pub async fn ingest_source(
         moved_to,
     };
     if let Some(to) = &report.moved_to {
-        tracing::warn!(source = %name, from = %target, to = %to, "source moved permanently; fetching from its new address");
+        let shown = |u: &str| {
+            source
+                .redactor
+                .public_link(u)
+                .unwrap_or_else(|| "a local file".into())
+        };
+        tracing::warn!(source = %name, from = %shown(target.as_str()), to = %shown(to), "source moved permanently; fetching from its new address");
     }
     let is_body = matches!(attempted, Attempted::Body { .. });
     let (mut entries, meta, learned, newly_learned) = match attempted {
@@ -233,9 +237,15 @@ pub async fn ingest_source(
     };
     report.entries_seen = entries.as_ref().map_or(0, Vec::len);
     let pages = match entries.as_mut() {
-        Some(list) if source.full_text => fulltext::enrich(fetcher, writer, list, now).await,
+        Some(list) if source.full_text => {
+            fulltext::enrich(fetcher, &request, writer, list, now).await
+        }
         _ => Vec::new(),
     };
+    // Nothing secret of the source is stored, so nothing secret can be published.
+    for e in entries.iter_mut().flatten() {
+        attempt::scrub_entry(e, &source.redactor);
+    }
     let (w, n, u) = (writer.clone(), name.clone(), configured.clone());
     let window = opts.learn_window;
     // Fingerprints are computed first, in parallel across sources, before the single writer

@@ -181,6 +181,12 @@ fn convert(feed: feed_rs::model::Feed, limits: ParseLimits) -> ParsedFeed {
     let meta = FeedMeta {
         title: feed.title.map(|t| cap(t.content, limits.max_field)),
         link: pick_link(&feed.links),
+        self_link: feed
+            .links
+            .iter()
+            .find(|l| l.rel.as_deref() == Some("self"))
+            .map(|l| l.href.trim().to_string())
+            .filter(|h| h.starts_with("http://") || h.starts_with("https://")),
         update_interval: feed
             .ttl
             .filter(|m| *m > 0)

@@ -156,6 +156,7 @@ impl Publisher {
         let items: Vec<i64> = page.iter().map(|i| i.item).collect();
         // Newest first, like the live feed.
         let mut stories: Vec<StoredStory> = page.iter().map(|i| i.story.clone()).collect();
+        self.provenance().apply(&mut stories);
         stories.sort_by(|a, b| {
             (b.entry.published, &b.entry.public_id).cmp(&(a.entry.published, &a.entry.public_id))
         });

@@ -59,7 +59,7 @@ pub fn render_atom(feed: &FeedInfo<'_>, base: &Url, stories: &[StoredStory]) -> 
         entries: distinct_updated(stories)
             .iter()
             .zip(stories)
-            .map(|(e, s)| atom_entry(e, s))
+            .map(|(e, s)| atom_entry(e, s, base))
             .collect(),
         ..Default::default()
     };
@@ -84,7 +84,7 @@ pub fn render_atom(feed: &FeedInfo<'_>, base: &Url, stories: &[StoredStory]) -> 
 
 /// One story's entry: the representative version's text and links, `rel="related"` links
 /// to every other outlet that ran it, `source` naming the representative's feed.
-fn atom_entry(e: &StoredEntry, story: &StoredStory) -> Entry {
+fn atom_entry(e: &StoredEntry, story: &StoredStory, base: &Url) -> Entry {
     let body = e.content.as_deref().or(e.summary.as_deref());
     let summary = e
         .summary
@@ -145,23 +145,42 @@ fn atom_entry(e: &StoredEntry, story: &StoredStory) -> Entry {
                 ..Default::default()
             },
         }),
-        source: Some(Source {
-            title: Text::plain(xml_safe(
-                e.source_title.as_deref().unwrap_or(&e.source_name),
-            )),
-            id: e.source_url.clone(),
-            updated: e.updated.fixed_offset(),
-            // A local (`file://`) source is named, not linked: readers cannot follow it.
-            links: is_web_url(&e.source_url)
-                .then(|| Link {
-                    href: e.source_url.clone(),
-                    rel: "self".into(),
-                    ..Default::default()
-                })
-                .into_iter()
-                .collect(),
+        source: Some(source(e, base)),
+        ..Default::default()
+    }
+}
+
+/// RFC 4287 §4.2.11: the feed the entry came from, as [`super::provenance`] made it fit to
+/// publish: its own self link (else its address without credentials) as id and `self`, the
+/// site it declares as `alternate`; a local source is named, not linked.
+fn source(e: &StoredEntry, base: &Url) -> Source {
+    let feed = e.source_url.as_deref().filter(|u| is_web_url(u));
+    let mut links: Vec<Link> = feed
+        .map(|u| Link {
+            href: u.to_string(),
+            rel: "self".into(),
             ..Default::default()
-        }),
+        })
+        .into_iter()
+        .collect();
+    if let Some(site) = e.source_site.as_deref().filter(|u| is_web_url(u)) {
+        links.push(Link {
+            href: site.to_string(),
+            rel: "alternate".into(),
+            mime_type: Some("text/html".into()),
+            ..Default::default()
+        });
+    }
+    Source {
+        title: Text::plain(xml_safe(
+            e.source_title.as_deref().unwrap_or(&e.source_name),
+        )),
+        id: feed.map_or_else(
+            || super::provenance::local_source_id(base, &e.source_name),
+            String::from,
+        ),
+        updated: e.updated.fixed_offset(),
+        links,
         ..Default::default()
     }
 }
@@ -228,7 +247,8 @@ mod tests {
             public_id: format!("urn:uuid:{id}"),
             source_name: "src".into(),
             source_title: Some("Source & Co".into()),
-            source_url: "https://example.org/rss".into(),
+            source_url: Some("https://example.org/rss".into()),
+            source_site: None,
             link: Some("https://example.org/a?x=1&y=2".into()),
             title: title.into(),
             author: Some("Jane Doe".into()),

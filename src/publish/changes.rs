@@ -140,8 +140,14 @@ impl Publisher {
     }
 
     /// Writes every frozen archive page that the folder does not have yet (they never
-    /// change, so an existing file is final).
+    /// change, so an existing file is final). Once per start, a page frozen by an older
+    /// version with a source's credentials in it is written again, scrubbed (see
+    /// [`super::provenance`]).
     fn export_archives(&self, config: &Config, dir: &Path) -> Result<(), ExportError> {
+        let recheck = !self
+            .legacy_checked
+            .swap(true, std::sync::atomic::Ordering::SeqCst);
+        let provenance = self.provenance();
         for feed in &config.feeds {
             let pages = self.with_reader(|s| s.archive_state(&feed.name))?.pages;
             for n in 1..=pages {
@@ -149,7 +155,18 @@ impl Publisher {
                     let path =
                         dir.join(format!("feeds/{}/archive/{n}.{}", feed.name, format.ext()));
                     if path.exists() {
-                        continue;
+                        let stale = recheck
+                            && self
+                                .with_reader(|s| s.archive_page(&feed.name, n, format.ext()))?
+                                .is_some_and(|p| {
+                                    matches!(
+                                        provenance.scrub_frozen(&String::from_utf8_lossy(&p.body)),
+                                        std::borrow::Cow::Owned(_)
+                                    )
+                                });
+                        if !stale {
+                            continue;
+                        }
                     }
                     if let Some(r) = self.archive_page(&feed.name, n, format)? {
                         write_atomically(&path, &r.body)?;

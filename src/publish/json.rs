@@ -79,6 +79,8 @@ struct SourceRef {
     title: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     feed_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    home_page_url: Option<String>,
 }
 
 fn rfc3339(t: DateTime<Utc>) -> String {
@@ -156,7 +158,8 @@ fn item(e: &StoredEntry, story: &StoredStory) -> JsonItem {
                     .source_title
                     .clone()
                     .unwrap_or_else(|| e.source_name.clone()),
-                feed_url: is_web_url(&e.source_url).then(|| e.source_url.clone()),
+                feed_url: e.source_url.clone().filter(|u| is_web_url(u)),
+                home_page_url: e.source_site.clone().filter(|u| is_web_url(u)),
             },
             related: related_urls(e, story)
                 .into_iter()

@@ -5,12 +5,14 @@
 //! without touching the database, and its ETag stays the same so readers get 304s. Each
 //! rendering is compressed (gzip, brotli) once, when it is made, never per request.
 
+pub mod access;
 pub mod archive;
 pub mod atom;
 pub mod changes;
 pub mod filter;
 mod info;
 pub mod json;
+pub mod provenance;
 pub mod rss;
 pub mod server;
 pub mod status;
@@ -175,6 +177,18 @@ impl Rendered {
         }
     }
 
+    /// The same document with other bytes (its links carrying a reader's token): same type
+    /// and dates, its own ETag and compressed forms.
+    pub fn derived(&self, body: String) -> Rendered {
+        let format = Format::ALL
+            .into_iter()
+            .find(|f| f.content_type() == self.content_type)
+            .unwrap_or(Format::Atom);
+        let mut r = Rendered::new(body, format, self.last_modified, self.fresh_until);
+        r.generation = self.generation;
+        r
+    }
+
     /// Seconds a reader may cache it now (`Cache-Control: max-age`): until the next scheduled
     /// fetch, at least a minute and at most an hour (a fetch may run early after a restart or
     /// a reload); a year for a document that never changes.
@@ -207,6 +221,8 @@ const STATUS_TTL: std::time::Duration = std::time::Duration::from_secs(5);
 pub struct Publisher {
     db_path: PathBuf,
     config: RwLock<Arc<Config>>,
+    /// What may be shown of each source, for the configuration above.
+    provenance: RwLock<Arc<provenance::Provenance>>,
     generation: AtomicU64,
     cache: Mutex<HashMap<(String, Format), Arc<Rendered>>>,
     status: Mutex<Option<StatusPage>>,
@@ -224,6 +240,12 @@ pub struct Publisher {
     reader: Mutex<Option<Store>>,
     /// Live documents and the status page being rendered now (see [`Flights`]).
     rendering: Flights,
+    /// Documents whose links carry a reader's token (see [`access`]), by the plain
+    /// document's ETag and the token's digest.
+    tokenized: Mutex<HashMap<(String, blake3::Hash), Arc<Rendered>>>,
+    /// Whether static export has looked for archive files written with secrets by an older
+    /// version (once per start).
+    legacy_checked: std::sync::atomic::AtomicBool,
 }
 
 /// One rendering at a time per document.
@@ -287,6 +309,7 @@ impl Publisher {
     pub fn new(config: Arc<Config>) -> Publisher {
         Publisher {
             db_path: config.storage.database.clone(),
+            provenance: RwLock::new(Arc::new(provenance::Provenance::of(&config))),
             config: RwLock::new(config),
             generation: AtomicU64::new(1),
             cache: Mutex::new(HashMap::new()),
@@ -298,6 +321,8 @@ impl Publisher {
             changed: tokio::sync::Notify::new(),
             reader: Mutex::new(None),
             rendering: Flights::default(),
+            tokenized: Mutex::new(HashMap::new()),
+            legacy_checked: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -308,6 +333,8 @@ impl Publisher {
 
     /// Swaps in a reloaded configuration; every cached feed is re-rendered on next request.
     pub fn set_config(&self, config: Arc<Config>) {
+        *self.provenance.write().expect("provenance lock") =
+            Arc::new(provenance::Provenance::of(&config));
         *self.config.write().expect("config lock") = config;
         // Not only stale: a reloaded feed may have other sources or filters, and nothing
         // rendered under the old configuration may be served in the meantime.
@@ -319,6 +346,11 @@ impl Publisher {
     /// Marks every cached feed stale (called after an ingest changed something).
     pub fn invalidate(&self) {
         self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// What may be shown of each source: every story rendered passes through it.
+    pub fn provenance(&self) -> Arc<provenance::Provenance> {
+        self.provenance.read().expect("provenance lock").clone()
     }
 
     /// The Atom document of a feed (see [`Publisher::render`]).
@@ -429,6 +461,10 @@ impl Publisher {
         };
         let body = String::from_utf8(page.body)
             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        let body = match self.provenance().scrub_frozen(&body) {
+            std::borrow::Cow::Owned(scrubbed) => scrubbed,
+            std::borrow::Cow::Borrowed(_) => body,
+        };
         let rendered = Arc::new(Rendered::new(body, format, page.last_modified, None));
         let mut cache = self.archives.lock().expect("archive lock");
         if cache.len() >= 256 {
@@ -471,19 +507,26 @@ impl Publisher {
             })?;
             Ok((rows, stories))
         })?;
+        let mut stories = stories;
+        self.provenance().apply(&mut stories);
         // Configured sources in config order; one not stored yet shows as never fetched.
+        // Each as it may be shown: no credentials, a local one by name only.
         let sources: Vec<crate::model::SourceOverview> = config
             .sources
             .iter()
             .map(|s| {
-                rows.iter()
+                let mut row = rows
+                    .iter()
                     .find(|r| r.name == s.name)
                     .cloned()
                     .unwrap_or_else(|| crate::model::SourceOverview {
                         name: s.name.clone(),
-                        url: s.url.to_string(),
                         ..Default::default()
-                    })
+                    });
+                row.url = s.public_url().map(String::from).unwrap_or_default();
+                row.feed_link = row.feed_link.and_then(|l| s.redactor.public_link(&l));
+                row.last_error = row.last_error.map(|e| s.redactor.scrub(&e).into_owned());
+                row
             })
             .collect();
         let html = Arc::new(status::render_status(
@@ -512,11 +555,14 @@ impl Publisher {
         f(reader.as_ref().expect("just opened"))
     }
 
-    /// The stories a feed carries now, newest first, its filters applied.
+    /// The stories a feed carries now, newest first, its filters applied, fit to publish
+    /// (see [`provenance`]).
     pub fn stories(&self, feed: &FeedConfig) -> Result<Vec<StoredStory>, StoreError> {
         let filter = filter::StoryFilter::of(feed);
         let keep = |s: &StoredStory| filter.keeps(s);
-        self.with_reader(|store| Self::query(store, feed, &keep))
+        let mut stories = self.with_reader(|store| Self::query(store, feed, &keep))?;
+        self.provenance().apply(&mut stories);
+        Ok(stories)
     }
 
     fn query(

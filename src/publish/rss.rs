@@ -90,12 +90,17 @@ fn item(e: &StoredEntry, story: &StoredStory) -> Item {
             permalink: false,
         }),
         pub_date: Some(e.published.to_rfc2822()),
-        source: is_web_url(&e.source_url).then(|| Source {
-            url: e.source_url.clone(),
-            title: Some(xml_safe(
-                e.source_title.as_deref().unwrap_or(&e.source_name),
-            )),
-        }),
+        // A local source (no public address) is left out: RSS requires the url.
+        source: e
+            .source_url
+            .as_ref()
+            .filter(|u| is_web_url(u))
+            .map(|u| Source {
+                url: u.clone(),
+                title: Some(xml_safe(
+                    e.source_title.as_deref().unwrap_or(&e.source_name),
+                )),
+            }),
         dublin_core_ext: e.author.as_ref().map(|a| DublinCoreExtension {
             creators: vec![xml_safe(a)],
             ..Default::default()

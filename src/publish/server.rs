@@ -1,16 +1,26 @@
-//! The HTTP server: feeds with conditional GET, a status page, and a health check.
+//! The HTTP server: feeds with conditional GET, a status page, and a health check; who may
+//! read them ([`super::access`]); and the headers that keep browsers from doing more with a
+//! page than show it.
 
 use std::sync::Arc;
 
+use axum::Extension;
 use axum::Router;
-use axum::extract::{FromRef, Path, State};
+use axum::extract::{FromRef, Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::{DateTime, Utc};
 
+use super::access::{Need, Verdict};
 use super::{Format, Publisher, Rendered};
 use crate::metrics::Metrics;
+
+/// HTML pages run no script, load nothing from elsewhere and cannot be framed: what they
+/// show comes from strangers' feeds, and a token may sit in their URL.
+const HTML_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; \
+                        base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /// What the handlers share.
 #[derive(Clone)]
@@ -31,17 +41,116 @@ impl FromRef<AppState> for Arc<Metrics> {
     }
 }
 
-/// The routes; `GET` routes answer `HEAD` too.
+/// The routes; `GET` routes answer `HEAD` too. Feeds and archive pages need the reader
+/// token when one is set, the status page, `/opml` and `/metrics` the admin token;
+/// `/healthz` and the stylesheet are always open.
 pub fn router(publisher: Arc<Publisher>, metrics: Arc<Metrics>) -> Router {
-    Router::new()
-        .route("/", get(status_page))
-        .route("/healthz", get(|| async { "ok\n" }))
-        .route("/metrics", get(metrics_text))
+    let state = AppState { publisher, metrics };
+    let feeds = Router::new()
         .route("/feeds/{file}", get(feed))
         .route("/feeds/{name}/archive/{file}", get(archive))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            require_reader,
+        ));
+    let admin = Router::new()
+        .route("/", get(status_page))
+        .route("/metrics", get(metrics_text))
         .route("/opml", get(opml))
+        .route_layer(middleware::from_fn_with_state(state.clone(), require_admin));
+    Router::new()
+        .route("/healthz", get(|| async { "ok\n" }))
         .route("/feed.xsl", get(feed_xsl))
-        .with_state(AppState { publisher, metrics })
+        .merge(feeds)
+        .merge(admin)
+        .layer(middleware::from_fn(security_headers))
+        .with_state(state)
+}
+
+/// The token a reader presented in the query, for the links of what it is served.
+#[derive(Clone)]
+struct LinkToken(String);
+
+async fn require_reader(State(p): State<Arc<Publisher>>, req: Request, next: Next) -> Response {
+    guard(&p, Need::Reader, req, next).await
+}
+
+async fn require_admin(State(p): State<Arc<Publisher>>, req: Request, next: Next) -> Response {
+    guard(&p, Need::Admin, req, next).await
+}
+
+/// RFC 6750 §3: 401 with a `WWW-Authenticate: Bearer` challenge when the token is missing
+/// or wrong, 403 when it is the reader's where the admin's is needed.
+async fn guard(p: &Publisher, need: Need, mut req: Request, next: Next) -> Response {
+    let config = p.config();
+    let verdict = super::access::check(&config.server, need, req.uri().query(), req.headers());
+    let (status, challenge, message) = match verdict {
+        Verdict::Allowed { link_token } => {
+            if let Some(t) = link_token {
+                req.extensions_mut().insert(LinkToken(t));
+            }
+            return next.run(req).await;
+        }
+        Verdict::Missing => (
+            StatusCode::UNAUTHORIZED,
+            "Bearer realm=\"wirefeed\"",
+            "a token is needed: add ?token=… to the URL or send Authorization: Bearer …\n",
+        ),
+        Verdict::Invalid => (
+            StatusCode::UNAUTHORIZED,
+            "Bearer realm=\"wirefeed\", error=\"invalid_token\"",
+            "this token is not valid here\n",
+        ),
+        Verdict::Insufficient => (
+            StatusCode::FORBIDDEN,
+            "Bearer realm=\"wirefeed\", error=\"insufficient_scope\"",
+            "this page needs the admin token\n",
+        ),
+    };
+    (
+        status,
+        [
+            (header::WWW_AUTHENTICATE, challenge),
+            (header::CACHE_CONTROL, "no-store"),
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+        ],
+        message,
+    )
+        .into_response()
+}
+
+/// Every response: no MIME sniffing, no Referer (a token in a feed's URL must not travel to
+/// the outlets its links lead to); HTML pages also a strict CSP and no framing.
+async fn security_headers(req: Request, next: Next) -> Response {
+    let mut resp = next.run(req).await;
+    let is_html = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("text/html"));
+    let h = resp.headers_mut();
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    if is_html {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(HTML_CSP),
+        );
+        h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
+    resp
+}
+
+/// Whether readers must present a token: then caches shared between users must not keep
+/// what they are served.
+fn private(p: &Publisher) -> bool {
+    p.config().server.token.is_some()
 }
 
 /// Prometheus text exposition (OpenMetrics-compatible text, version 0.0.4 content type,
@@ -80,12 +189,13 @@ pub fn exercise_headers(headers: &HeaderMap) {
         DateTime::<Utc>::UNIX_EPOCH,
         None,
     );
-    std::hint::black_box(respond(&r, headers));
+    std::hint::black_box(respond(&r, headers, false));
 }
 
 async fn feed(
     State(p): State<Arc<Publisher>>,
     Path(file): Path<String>,
+    link: Option<Extension<LinkToken>>,
     headers: HeaderMap,
 ) -> Response {
     let Some((name, format)) = feed_file(&file).map(|(n, f)| (n.to_string(), f)) else {
@@ -97,12 +207,27 @@ async fn feed(
     };
     // The common case, an unchanged feed, is answered from memory on the async thread; only
     // a rendering (which reads the database) goes to a blocking thread.
+    let private = private(&p);
     if let Some(r) = p.cached(&name, format) {
-        return respond(&r, &headers);
+        match &link {
+            None => return respond(&r, &headers, private),
+            Some(Extension(t)) => {
+                if let Some(r) = p.cached_with_link_token(&r, &t.0) {
+                    return respond(&r, &headers, private);
+                }
+            }
+        }
     }
-    let rendered = tokio::task::spawn_blocking(move || p.render(&name, format)).await;
+    let rendered = tokio::task::spawn_blocking(move || {
+        let r = p.render(&name, format)?;
+        Ok::<_, crate::store::StoreError>(match (r, link) {
+            (Some(r), Some(Extension(t))) => Some(p.with_link_token(&r, &t.0)),
+            (r, _) => r,
+        })
+    })
+    .await;
     match rendered {
-        Ok(Ok(Some(r))) => respond(&r, &headers),
+        Ok(Ok(Some(r))) => respond(&r, &headers, private),
         Ok(Ok(None)) => (StatusCode::NOT_FOUND, "no such feed\n").into_response(),
         Ok(Err(e)) => {
             tracing::error!(error = %e, "cannot render feed");
@@ -118,13 +243,22 @@ async fn feed(
 async fn archive(
     State(p): State<Arc<Publisher>>,
     Path((name, file)): Path<(String, String)>,
+    link: Option<Extension<LinkToken>>,
     headers: HeaderMap,
 ) -> Response {
     let Some((n, format)) = archive_file(&file) else {
         return (StatusCode::NOT_FOUND, "no such archive page\n").into_response();
     };
-    match tokio::task::spawn_blocking(move || p.archive_page(&name, n, format)).await {
-        Ok(Ok(Some(r))) => respond(&r, &headers),
+    let private = private(&p);
+    let page = tokio::task::spawn_blocking(move || {
+        let r = p.archive_page(&name, n, format)?;
+        Ok::<_, crate::store::StoreError>(match (r, link) {
+            (Some(r), Some(Extension(t))) => Some(p.with_link_token(&r, &t.0)),
+            (r, _) => r,
+        })
+    });
+    match page.await {
+        Ok(Ok(Some(r))) => respond(&r, &headers, private),
         Ok(Ok(None)) => (StatusCode::NOT_FOUND, "no such archive page\n").into_response(),
         Ok(Err(e)) => {
             tracing::error!(error = %e, "cannot read archive page");
@@ -139,7 +273,7 @@ async fn archive(
 
 /// The sources as OPML, for moving subscriptions to a reader or another wirefeed.
 async fn opml(State(p): State<Arc<Publisher>>) -> Response {
-    let body = crate::opml::export(&p.config());
+    let body = crate::opml::export(&p.config(), false);
     (
         [
             (header::CONTENT_TYPE, "text/x-opml; charset=utf-8"),
@@ -261,7 +395,9 @@ fn http_date(t: DateTime<Utc>) -> String {
     t.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
 }
 
-fn respond(r: &Rendered, headers: &HeaderMap) -> Response {
+/// A feed document's response; `private` when readers need a token (then no shared cache
+/// may keep it).
+fn respond(r: &Rendered, headers: &HeaderMap, private: bool) -> Response {
     let coding = negotiate(headers);
     let mut h = HeaderMap::new();
     h.insert(
@@ -274,8 +410,12 @@ fn respond(r: &Rendered, headers: &HeaderMap) -> Response {
     );
     h.insert(
         header::CACHE_CONTROL,
-        HeaderValue::from_str(&format!("public, max-age={}", r.max_age(Utc::now())))
-            .expect("ascii"),
+        HeaderValue::from_str(&format!(
+            "{}, max-age={}",
+            if private { "private" } else { "public" },
+            r.max_age(Utc::now())
+        ))
+        .expect("ascii"),
     );
     h.insert(
         header::VARY,

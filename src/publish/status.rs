@@ -79,6 +79,18 @@ pub fn render_status(
     now: DateTime<Utc>,
 ) -> String {
     let base = &config.server.base_url;
+    // Whoever may see this page holds the reader token, or the admin token that makes the
+    // reader's no secret: subscribe links carry it, so that they work when followed.
+    let subscribe = |feed: &str, format: Format| {
+        let url = feed_url(base, feed, format.ext());
+        match &config.server.token {
+            Some(t) => format!(
+                "{url}?token={}",
+                url::form_urlencoded::byte_serialize(t.expose().as_bytes()).collect::<String>()
+            ),
+            None => url,
+        }
+    };
     let mut head = String::new();
     for f in &config.feeds {
         for format in Format::ALL {
@@ -87,7 +99,7 @@ pub fn render_status(
                 format.media_type(),
                 esc(&f.title),
                 format.label(),
-                esc(&feed_url(base, &f.name, format.ext()))
+                esc(&subscribe(&f.name, format))
             ));
         }
     }
@@ -124,7 +136,7 @@ pub fn render_status(
                 .map(|fmt| {
                     format!(
                         "<a href=\"{}\" type=\"{}\">{}</a>",
-                        esc(&feed_url(base, &f.name, fmt.ext())),
+                        esc(&subscribe(&f.name, *fmt)),
                         fmt.media_type(),
                         fmt.label()
                     )
@@ -201,13 +213,19 @@ pub fn render_status(
             None => esc(&s.name),
         };
         body.push_str(&format!(
-            "<tr><td><strong>{name}</strong>{}<div class=\"muted\">{}</div></td><td>{}</td>\
-             <td>{}</td><td>{}</td><td class=\"num\">{}</td></tr>\n",
+            "<tr id=\"source-{}\"><td><strong>{name}</strong>{}<div class=\"muted\">{}</div></td>\
+             <td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td></tr>\n",
+            esc(&s.name),
             s.feed_title
                 .as_deref()
                 .map(|t| format!(" <span class=\"muted\">{}</span>", esc(t)))
                 .unwrap_or_default(),
-            esc(&s.url),
+            // `url` is the address as it may be shown; empty for a local file.
+            if s.url.is_empty() {
+                "local file".to_string()
+            } else {
+                esc(&s.url)
+            },
             time(s.last_fetch_at),
             outcome(s),
             time(s.next_run_at),
@@ -215,9 +233,20 @@ pub fn render_status(
         ));
     }
     body.push_str("</tbody></table></div>\n");
+    let admin = config
+        .server
+        .admin_token
+        .as_ref()
+        .or(config.server.token.as_ref());
     body.push_str(&format!(
-        "<p class=\"muted\"><a href=\"{}opml\">Sources as OPML</a> · wirefeed {}</p>\n",
+        "<p class=\"muted\"><a href=\"{}opml{}\">Sources as OPML</a> · wirefeed {}</p>\n",
         esc(base.as_str()),
+        admin
+            .map(|t| format!(
+                "?token={}",
+                url::form_urlencoded::byte_serialize(t.expose().as_bytes()).collect::<String>()
+            ))
+            .unwrap_or_default(),
         env!("CARGO_PKG_VERSION")
     ));
     format!(

@@ -33,9 +33,9 @@ impl std::fmt::Debug for EntryQuery<'_> {
 }
 
 /// The columns [`entry_at`] reads, over `entries e JOIN sources s`.
-pub(super) const ENTRY_COLUMNS: &str = "e.public_id, s.name, s.feed_title, s.url, e.url, e.title,
-    e.author, e.summary, e.content, e.categories, e.sort_time,
-    coalesce(e.updated, e.last_changed), s.feed_language";
+pub(super) const ENTRY_COLUMNS: &str = "e.public_id, s.name, s.feed_title, s.feed_self, e.url,
+    e.title, e.author, e.summary, e.content, e.categories, e.sort_time,
+    coalesce(e.updated, e.last_changed), s.feed_language, s.feed_link";
 
 /// One entry as published on its own (a feed without dedup), from [`ENTRY_COLUMNS`]
 /// starting at column `at`.
@@ -47,6 +47,7 @@ pub(super) fn entry_at(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Sto
         source_name: r.get(at + 1)?,
         source_title: r.get(at + 2)?,
         source_url: r.get(at + 3)?,
+        source_site: r.get(at + 13)?,
         link: r.get(at + 4)?,
         title: r.get(at + 5)?,
         author: r.get(at + 6)?,
@@ -177,12 +178,20 @@ impl Store {
         let mut counts = IngestCounts::default();
         if let Some((meta, entries)) = save.feed {
             tx.prepare_cached(
-                "UPDATE sources SET feed_title = ?2, feed_link = ?3, feed_language = ?4
+                "UPDATE sources SET feed_title = ?2, feed_link = ?3, feed_language = ?4,
+                        feed_self = ?5
                  WHERE id = ?1
-                   AND (feed_title IS NOT ?2 OR feed_link IS NOT ?3 OR feed_language IS NOT ?4)",
+                   AND (feed_title IS NOT ?2 OR feed_link IS NOT ?3 OR feed_language IS NOT ?4
+                        OR feed_self IS NOT ?5)",
             )
             .and_then(|mut s| {
-                s.execute(params![source_id, meta.title, meta.link, meta.language])
+                s.execute(params![
+                    source_id,
+                    meta.title,
+                    meta.link,
+                    meta.language,
+                    meta.self_link
+                ])
             })?;
             let now = Utc::now().timestamp();
             // Oldest first, so that entry ids follow publication: feeds list newest first,

@@ -427,9 +427,9 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT e.id, s.name, s.feed_title, s.url, e.url, e.title, e.author,
+                "SELECT e.id, s.name, s.feed_title, s.feed_self, e.url, e.title, e.author,
                         e.summary, e.content, e.categories, e.guid,
-                        length(coalesce(e.content, e.summary, '')), s.feed_language
+                        length(coalesce(e.content, e.summary, '')), s.feed_language, s.feed_link
                  FROM entries e JOIN sources s ON s.id = e.source_id
                  WHERE e.story_id = ?1 ORDER BY e.id",
             )
@@ -446,6 +446,7 @@ impl Store {
                         source_name: r.get(1)?,
                         source_title: r.get(2)?,
                         source_url: r.get(3)?,
+                        source_site: r.get(13)?,
                         link: r.get(4)?,
                         title: r.get(5)?,
                         author: r.get(6)?,

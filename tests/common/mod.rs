@@ -3,6 +3,8 @@
 #![allow(dead_code)]
 
 pub mod hostile;
+pub mod private;
+pub mod readers;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -196,16 +198,26 @@ pub struct Daemon {
 impl Daemon {
     /// Starts `wirefeed run` and waits until `/healthz` answers.
     pub fn start(config: &Path, port: u16) -> Daemon {
+        Daemon::start_with_env(config, port, &[])
+    }
+
+    /// [`Daemon::start`] with environment variables set (or, with `None`, removed).
+    pub fn start_with_env(config: &Path, port: u16, env: &[(&str, Option<&str>)]) -> Daemon {
         let stderr_path = config.with_extension("log");
         let stderr = std::fs::File::create(&stderr_path).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_wirefeed"))
-            .arg("--config")
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_wirefeed"));
+        cmd.arg("--config")
             .arg(config)
             .arg("run")
             .stdout(Stdio::null())
-            .stderr(stderr)
-            .spawn()
-            .unwrap();
+            .stderr(stderr);
+        for (k, v) in env {
+            match v {
+                Some(v) => cmd.env(k, v),
+                None => cmd.env_remove(k),
+            };
+        }
+        let child = cmd.spawn().unwrap();
         let d = Daemon {
             child,
             base: format!("http://127.0.0.1:{port}"),
