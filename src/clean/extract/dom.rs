@@ -491,9 +491,10 @@ fn settle_junk(page: &mut Page) {
             }
         } else if el.hidden {
             if reads_as_article(e) { "" } else { "hidden" }
-        } else if el.own_junk.is_empty() || holds_article {
-            ""
-        } else if el.own_junk == "class" && reads_as_article(e) {
+        } else if el.own_junk.is_empty()
+            || holds_article
+            || (el.own_junk == "class" && reads_as_article(e))
+        {
             ""
         } else {
             el.own_junk
