@@ -83,7 +83,7 @@ impl Runner {
                     .map(|s| {
                         (
                             s.name.clone(),
-                            Arc::new(Cleaner::new(&s.rules, &config.clean)),
+                            Arc::new(Cleaner::new(&clutter_settings(&s.rules, &config.clean))),
                         )
                     })
                     .collect(),
@@ -320,6 +320,19 @@ impl Runner {
 }
 
 /// The dedup engine's settings from the config's `[dedup]` section.
+/// The clean stage's settings for one source: its own rules and the global patterns.
+pub fn clutter_settings(
+    rules: &crate::config::SourceRules,
+    clean: &crate::config::CleanConfig,
+) -> crate::clean::ClutterSettings {
+    crate::clean::ClutterSettings {
+        remove: rules.remove.clone(),
+        keep: rules.keep.clone(),
+        drop: rules.drop.iter().chain(&clean.drop).cloned().collect(),
+        never: clean.keep.clone(),
+    }
+}
+
 pub fn dedup_config(d: &crate::config::DedupSettings) -> crate::dedup::DedupConfig {
     let mut c = crate::dedup::DedupConfig {
         enabled: d.enabled,

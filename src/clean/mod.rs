@@ -1,103 +1,105 @@
-//! Raw entries → entries safe to republish.
+//! Raw entries → entries safe to republish, with the text dedup compares.
 //!
-//! Pure functions, no I/O: given what the feed said and where it came from, produce sanitised
-//! HTML with absolute URLs and a plain-text title. Boilerplate removal, tracking-parameter
-//! stripping and wire metadata build on this module.
+//! Pure functions, no I/O. An entry's body is parsed once ([`doc::EntryDoc`]); from that one
+//! tree the stage finds the blocks of text, decides what is clutter ([`clutter`]: trackers,
+//! the source's rules, the built-in rules, what was learned, boxes), reads wire metadata
+//! ([`extract::wire_from_blocks`]), writes sanitised HTML with absolute, tracking-free URLs
+//! ([`sanitize`]) and hands the kept blocks to the fingerprint. Text is repaired on the way
+//! ([`repair`]: mojibake, code points XML forbids). [`extract`] reads whole article pages
+//! (`full_text` sources, `wirefeed extract`) with the same clutter knowledge.
 
+pub mod clutter;
 pub mod depth;
-pub mod dom;
+pub mod doc;
 pub mod extract;
-pub mod learned;
-mod sanitize;
+pub mod repair;
+pub mod sanitize;
 pub mod urls;
 
+pub use clutter::{Clutter, ClutterSettings};
 pub use sanitize::{escape_html, html_to_text, sanitize_html};
 
 use url::Url;
 
 use crate::model::{CleanEntry, RawEntry};
+use doc::EntryDoc;
 
-/// The cleaning rules for one source: the built-in boilerplate rules (data files of the
-/// extractor), the source's selectors and patterns, the global patterns, and whatever the
-/// caller has learned about the source.
-#[derive(Debug, Clone, Default)]
-pub struct Cleaner {
-    rules: dom::CompiledRules,
-    drop: Vec<regex::Regex>,
-    keep: Vec<regex::Regex>,
+/// Errors of the clean stage: only rule files supplied as data can fail to compile.
+#[derive(Debug, thiserror::Error)]
+pub enum CleanError {
+    /// A rule line could not be parsed or compiled.
+    #[error("invalid clutter rule: {0}")]
+    Rule(String),
 }
 
-fn compile(patterns: &[String]) -> Vec<regex::Regex> {
-    patterns
-        .iter()
-        .filter_map(|p| regex::Regex::new(p).ok())
-        .collect()
+/// An entry's HTML fields, each parsed once: the body (content, else summary) and, when the
+/// feed gave both, the summary.
+#[derive(Debug)]
+pub struct ParsedEntry {
+    body: EntryDoc,
+    /// `Some` only when the entry has both a content and a different summary.
+    summary: Option<EntryDoc>,
+    /// Whether `body` is the entry's content (else its summary).
+    body_is_content: bool,
+}
+
+impl ParsedEntry {
+    /// Parses the entry's HTML fields.
+    pub fn parse(raw: &RawEntry) -> ParsedEntry {
+        let body_is_content = raw.content.is_some();
+        let summary = match (&raw.content, &raw.summary) {
+            (Some(c), Some(s)) if c != s => Some(EntryDoc::parse(s)),
+            _ => None,
+        };
+        ParsedEntry {
+            body: EntryDoc::parse(body_of(raw)),
+            summary,
+            body_is_content,
+        }
+    }
+
+    /// The text blocks of the body, clutter included: what learning counts.
+    pub fn block_texts(&self) -> impl Iterator<Item = &str> {
+        self.body.blocks().iter().map(|b| b.text.as_str())
+    }
+}
+
+/// A cleaned entry, and the text of its kept body blocks (what dedup fingerprints).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Cleaned {
+    pub entry: CleanEntry,
+    pub blocks: Vec<String>,
+}
+
+/// The cleaning rules for one source: the clutter layers and nothing else.
+#[derive(Debug, Clone, Default)]
+pub struct Cleaner {
+    clutter: Clutter,
 }
 
 impl Cleaner {
-    /// Compiles one source's rules (already validated by config loading).
-    pub fn new(source: &crate::config::SourceRules, clean: &crate::config::CleanConfig) -> Cleaner {
-        let mut drop = compile(&source.drop);
-        drop.extend(compile(&clean.drop));
+    /// A cleaner with the source's clutter settings (already validated by config loading).
+    pub fn new(settings: &ClutterSettings) -> Cleaner {
         Cleaner {
-            rules: dom::CompiledRules::compile(&source.remove, &source.keep),
-            drop,
-            keep: compile(&clean.keep),
+            clutter: Clutter::new(settings),
         }
     }
 
-    /// Whether a block of text is clutter: kept by a `keep` pattern never; else a built-in
-    /// rule, a `drop` pattern or the learned layer (`learned`) decides.
-    pub fn is_clutter(&self, text: &str, learned: &dyn Fn(&str) -> bool) -> bool {
-        if self.keep.iter().any(|k| k.is_match(text)) {
-            return false;
-        }
-        let rules = extract::Rules::builtin();
-        rules.is_boilerplate_text(text)
-            || self.drop.iter().any(|d| d.is_match(text))
-            || learned(text)
-            // A line that is only a date stamp is metadata (read into `published`), not text.
-            || (text.len() < 120
-                && text.bytes().any(|b| b.is_ascii_digit())
-                && extract::is_date_line(text, rules))
-    }
-
-    /// Cleans one entry. `feed_url` is the feed's own address: relative links in the entry are
+    /// Parses and cleans one entry. `feed_url` is the feed's own address: relative links are
     /// resolved against the entry's link when it has one, else against the feed.
-    pub fn clean(
-        &self,
-        raw: &RawEntry,
-        feed_url: &Url,
-        learned: &dyn Fn(&str) -> bool,
-    ) -> CleanEntry {
-        let flat = |h: &Option<String>| {
-            h.as_deref()
-                .map(|h| depth::limit_nesting(h, depth::MAX_DEPTH))
-                .filter(|c| matches!(c, std::borrow::Cow::Owned(_)))
-                .map(std::borrow::Cow::into_owned)
-        };
-        let (content, summary) = (flat(&raw.content), flat(&raw.summary));
-        if content.is_none() && summary.is_none() {
-            return self.clean_blocks(raw, feed_url, &blocks_of(body_of(raw)), learned);
-        }
-        // A pathologically nested body: cleaned from its flattened copy.
-        let raw = &RawEntry {
-            content: content.or_else(|| raw.content.clone()),
-            summary: summary.or_else(|| raw.summary.clone()),
-            ..raw.clone()
-        };
-        self.clean_blocks(raw, feed_url, &blocks_of(body_of(raw)), learned)
+    /// `learned(text)` says whether a block is learned clutter of the source.
+    pub fn clean(&self, raw: &RawEntry, feed_url: &Url, learned: &dyn Fn(&str) -> bool) -> Cleaned {
+        self.clean_parsed(raw, &ParsedEntry::parse(raw), feed_url, learned)
     }
 
-    /// [`Cleaner::clean`] for a caller that already split the entry's body into blocks
-    /// (`blocks_of(body_of(raw))`), to parse the HTML once less.
-    pub fn clean_blocks(
+    /// [`Cleaner::clean`] for an entry already parsed (learning read its blocks first).
+    pub fn clean_parsed(
         &self,
         raw: &RawEntry,
+        parsed: &ParsedEntry,
         feed_url: &Url,
-        blocks: &[String],
         learned: &dyn Fn(&str) -> bool,
-    ) -> CleanEntry {
+    ) -> Cleaned {
         let link = raw
             .link
             .as_deref()
@@ -105,32 +107,30 @@ impl Cleaner {
             .filter(|u| matches!(u.scheme(), "http" | "https"))
             .map(|u| urls::strip_tracking(&u));
         let base = link.clone().unwrap_or_else(|| feed_url.clone());
-        let body = body_of(raw);
-        let wire =
-            extract::wire_from_blocks(blocks, raw.author.as_deref(), extract::Rules::builtin());
-        let is_clutter = |t: &str| self.is_clutter(t, learned);
-        let body_clutter = blocks.iter().any(|b| is_clutter(b));
-        let html = |s: &Option<String>| {
-            s.as_deref()
-                .map(|h| {
-                    // Pruning parses the HTML again; most entries need none of it.
-                    let clutter = if std::ptr::eq(h, body) {
-                        body_clutter
-                    } else {
-                        blocks_of(h).iter().any(|b| is_clutter(b))
-                    };
-                    if clutter || !self.rules.is_empty() || dom::may_hold_widgets(h) {
-                        sanitize_html(&dom::prune(h, &self.rules, &is_clutter), &base)
-                    } else {
-                        sanitize_html(h, &base)
-                    }
-                })
-                .filter(|h| has_text(h))
+        let rules = extract::Rules::builtin();
+        let all: Vec<String> = parsed.block_texts().map(str::to_string).collect();
+        let wire = extract::wire_from_blocks(&all, raw.author.as_deref(), rules);
+
+        let body = self.clutter.judge(&parsed.body, learned);
+        let body_html =
+            Some(sanitize::render(&parsed.body, &body.drop, &base)).filter(|h| has_text(h));
+        let other_html = parsed.summary.as_ref().map(|doc| {
+            let j = self.clutter.judge(doc, learned);
+            Some(sanitize::render(doc, &j.drop, &base)).filter(|h| has_text(h))
+        });
+        let (content, summary) = match (parsed.body_is_content, other_html) {
+            (true, Some(s)) => (body_html, s),
+            // Content and summary the same text: one rendering serves both.
+            (true, None) if raw.summary.is_some() => (body_html.clone(), body_html),
+            (true, None) => (body_html, None),
+            (false, _) => (None, body_html),
         };
+        let blocks: Vec<String> = body.kept.iter().map(|&i| all[i].clone()).collect();
+
         let mut title = html_to_text(&raw.title);
         if title.is_empty() {
             // Atom requires a title; a headline-less item gets its first words instead.
-            title = first_words(&html_to_text(body), 12);
+            title = first_words(&blocks.join(" "), 12);
         }
         let author = raw
             .author
@@ -140,7 +140,7 @@ impl Cleaner {
             .or_else(|| {
                 wire.byline
                     .as_deref()
-                    .and_then(|b| extract::authors_from_byline(b, extract::Rules::builtin()))
+                    .and_then(|b| extract::authors_from_byline(b, rules))
             });
         let mut categories: Vec<String> = raw
             .categories
@@ -153,46 +153,26 @@ impl Cleaner {
         {
             categories.push(a.clone());
         }
-        CleanEntry {
-            guid: raw.guid.clone(),
-            link: link.map(String::from),
-            title,
-            author,
-            summary: html(&raw.summary),
-            content: html(&raw.content),
-            categories,
-            published: raw
-                .published
-                .or(wire.published.map(|d| d.with_timezone(&chrono::Utc))),
-            updated: raw.updated,
-            agency: wire.agency,
-            dateline: wire.dateline,
-            byline: wire.byline,
+        Cleaned {
+            entry: CleanEntry {
+                guid: raw.guid.clone(),
+                link: link.map(String::from),
+                title,
+                author,
+                summary,
+                content,
+                categories,
+                published: raw
+                    .published
+                    .or(wire.published.map(|d| d.with_timezone(&chrono::Utc))),
+                updated: raw.updated,
+                agency: wire.agency,
+                dateline: wire.dateline,
+                byline: wire.byline,
+            },
+            blocks,
         }
     }
-}
-
-/// Removes the blocks `hit` selects from an already cleaned entry (when a block has just been
-/// learned as boilerplate); `None` when the entry does not carry any of them.
-pub fn strip_blocks(e: &CleanEntry, hit: &dyn Fn(&str) -> bool) -> Option<CleanEntry> {
-    let none = dom::CompiledRules::default();
-    let strip = |h: &Option<String>| -> Option<String> {
-        h.as_deref()
-            .map(|h| dom::prune(h, &none, hit))
-            .filter(|h| has_text(h))
-    };
-    let carries = |h: &Option<String>| {
-        h.as_deref()
-            .is_some_and(|h| blocks_of(h).iter().any(|b| hit(b)))
-    };
-    if !carries(&e.summary) && !carries(&e.content) {
-        return None;
-    }
-    Some(CleanEntry {
-        summary: strip(&e.summary),
-        content: strip(&e.content),
-        ..e.clone()
-    })
 }
 
 /// The HTML an entry's text is read from: its content, else its summary.
@@ -204,7 +184,7 @@ pub fn body_of(raw: &RawEntry) -> &str {
 }
 
 /// Whether HTML has any visible text: a cheap scan instead of another parse.
-fn has_text(html: &str) -> bool {
+pub(crate) fn has_text(html: &str) -> bool {
     let mut in_tag = false;
     for c in html.chars() {
         match c {
@@ -219,13 +199,18 @@ fn has_text(html: &str) -> bool {
 
 /// Cleans one entry with no source rules and nothing learned.
 pub fn clean_entry(raw: &RawEntry, feed_url: &Url) -> CleanEntry {
-    Cleaner::default().clean(raw, feed_url, &|_| false)
+    Cleaner::default().clean(raw, feed_url, &|_| false).entry
 }
 
-/// The text of each block (paragraph, list item, heading…) of an HTML fragment, in order:
-/// what boilerplate rules and the learned layer judge, and where wire metadata is read.
-pub fn blocks_of(html: &str) -> Vec<String> {
-    dom::blocks(html)
+/// The text blocks of an already cleaned entry's body (content, else summary), one parse:
+/// what dedup fingerprints for an entry read back from the store.
+pub fn stored_blocks(e: &CleanEntry) -> Vec<String> {
+    let body = e.content.as_deref().or(e.summary.as_deref()).unwrap_or("");
+    EntryDoc::parse(body)
+        .blocks()
+        .iter()
+        .map(|b| b.text.clone())
+        .collect()
 }
 
 /// Drops dates no reader should see: in the future (beyond a day of clock skew) or before
@@ -250,81 +235,4 @@ fn first_words(text: &str, n: usize) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn relative_links_become_absolute_and_titles_plain() {
-        let raw = RawEntry {
-            guid: "g".into(),
-            link: Some("/world/story-1".into()),
-            title: "Quakes &amp; <b>floods</b>".into(),
-            summary: Some(
-                r#"<p>See <a href="../photos">photos</a><script>alert(1)</script></p>"#.into(),
-            ),
-            ..Default::default()
-        };
-        let feed = Url::parse("https://news.example/rss/world.xml").unwrap();
-        let c = clean_entry(&raw, &feed);
-        assert_eq!(
-            c.link.as_deref(),
-            Some("https://news.example/world/story-1")
-        );
-        assert_eq!(c.title, "Quakes & floods");
-        let s = c.summary.unwrap();
-        assert!(s.contains(r#"href="https://news.example/photos""#), "{s}");
-        assert!(!s.contains("script"), "{s}");
-    }
-
-    #[test]
-    fn untitled_entries_get_their_first_words() {
-        let raw = RawEntry {
-            guid: "g".into(),
-            summary: Some(
-                "<p>One two three four five six seven eight nine ten eleven twelve thirteen</p>"
-                    .into(),
-            ),
-            ..Default::default()
-        };
-        let c = clean_entry(&raw, &Url::parse("https://x.example/").unwrap());
-        assert_eq!(
-            c.title,
-            "One two three four five six seven eight nine ten eleven twelve…"
-        );
-    }
-
-    #[test]
-    fn a_date_stamp_in_the_text_dates_an_entry_the_feed_left_undated() {
-        let raw = RawEntry {
-            guid: "g".into(),
-            title: "t".into(),
-            content: Some("<p>Via AP news wire</p><p>Tuesday 13 June 2023 03:03 BST</p><p>CARACAS, Venezuela (AP) — The two presidents signed agreements on Monday in the capital.</p>".into()),
-            ..Default::default()
-        };
-        let c = clean_entry(&raw, &Url::parse("https://x.example/").unwrap());
-        assert_eq!(
-            c.published.unwrap().to_rfc3339(),
-            "2023-06-13T02:03:00+00:00"
-        );
-        assert_eq!(c.agency.as_deref(), Some("AP"));
-        let content = c.content.unwrap();
-        assert!(
-            !content.contains("Via AP") && !content.contains("03:03 BST"),
-            "{content}"
-        );
-    }
-
-    #[test]
-    fn javascript_links_are_dropped() {
-        let raw = RawEntry {
-            guid: "g".into(),
-            link: Some("javascript:alert(1)".into()),
-            title: "t".into(),
-            ..Default::default()
-        };
-        assert_eq!(
-            clean_entry(&raw, &Url::parse("https://x.example/").unwrap()).link,
-            None
-        );
-    }
-}
+mod tests;

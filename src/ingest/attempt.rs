@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use url::Url;
 
 use super::{Attempted, IngestOptions};
-use crate::clean::learned::LearnedBlocks;
-use crate::clean::{Cleaner, blocks_of, body_of};
+use crate::clean::clutter::learned::{self, LearnedBlocks};
+use crate::clean::{Cleaned, Cleaner, ParsedEntry};
 use crate::fetch::{FetchError, Fetched, Fetcher, SourceRequest, Validators, caching};
 use crate::parse::parse_feed;
 use crate::redact::Redactor;
@@ -84,13 +84,11 @@ pub(super) async fn attempt(
                 // already removed from the entry that carries it.
                 let (ts, window) = (now.timestamp(), opts.learn_window);
                 let before = learned.learned_hashes(opts.learn_after, ts, window);
-                let blocks: Vec<Vec<String>> = parsed
-                    .entries
-                    .iter()
-                    .map(|e| blocks_of(body_of(e)))
-                    .collect();
-                for (e, b) in parsed.entries.iter().zip(&blocks) {
-                    learned.observe(&e.guid, b.iter().map(String::as_str), ts, window);
+                // Each entry's HTML is parsed here, once: learning and cleaning read the tree.
+                let docs: Vec<ParsedEntry> =
+                    parsed.entries.iter().map(ParsedEntry::parse).collect();
+                for (e, d) in parsed.entries.iter().zip(&docs) {
+                    learned.observe(&e.guid, d.block_texts(), ts, window);
                 }
                 let newly_learned: Vec<u64> = learned
                     .learned_hashes(opts.learn_after, ts, window)
@@ -104,16 +102,16 @@ pub(super) async fn attempt(
                     .collect();
                 let is_learned = |t: &str| {
                     !learned_now.is_empty()
-                        && crate::clean::learned::learnable(t)
-                        && learned_now.contains(&crate::clean::learned::block_hash(t))
+                        && learned::learnable(t)
+                        && learned_now.contains(&learned::block_hash(t))
                 };
-                let entries: Vec<_> = parsed
+                let entries: Vec<Cleaned> = parsed
                     .entries
                     .iter()
-                    .zip(&blocks)
-                    .map(|(e, b)| {
-                        let mut c = cleaner.clean_blocks(e, &base, b, &is_learned);
-                        crate::clean::plausible_dates(&mut c, now);
+                    .zip(&docs)
+                    .map(|(e, d)| {
+                        let mut c = cleaner.clean_parsed(e, d, &base, &is_learned);
+                        crate::clean::plausible_dates(&mut c.entry, now);
                         c
                     })
                     .collect();
@@ -169,7 +167,8 @@ fn scrub_meta(mut meta: crate::model::FeedMeta, r: &Redactor) -> crate::model::F
 
 /// An entry with every known secret value of its source taken out: a publisher may echo the
 /// key a private feed was fetched with into its links, ids or text.
-pub(super) fn scrub_entry(e: &mut crate::model::CleanEntry, r: &Redactor) {
+pub(super) fn scrub_entry(c: &mut Cleaned, r: &Redactor) {
+    let e = &mut c.entry;
     let text = |s: &mut String| {
         if let std::borrow::Cow::Owned(o) = r.scrub_content(s) {
             *s = o;

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use url::Url;
 
 use super::Writer;
-use crate::clean::{escape_html, extract};
+use crate::clean::{Cleaned, escape_html, extract};
 use crate::fetch::{Fetched, Fetcher, SourceRequest, Validators};
 use crate::model::{CleanEntry, Page};
 use crate::parse::encoding::decode_html;
@@ -28,10 +28,13 @@ pub(super) async fn enrich(
     fetcher: &Fetcher,
     request: &SourceRequest,
     writer: &Writer,
-    entries: &mut [CleanEntry],
+    entries: &mut [Cleaned],
     now: DateTime<Utc>,
 ) -> Vec<Page> {
-    let links: Vec<String> = entries.iter().filter_map(|e| e.link.clone()).collect();
+    let links: Vec<String> = entries
+        .iter()
+        .filter_map(|c| c.entry.link.clone())
+        .collect();
     let w = writer.clone();
     let cached: Vec<Option<Page>> = tokio::task::spawn_blocking(move || {
         let store = w.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -47,7 +50,7 @@ pub(super) async fn enrich(
     let ts = now.timestamp();
     let due: Vec<String> = entries
         .iter()
-        .filter_map(|e| e.link.clone())
+        .filter_map(|c| c.entry.link.clone())
         .filter(|l| match cache.get(l) {
             None => true,
             Some(p) => p.error.is_some() && ts - p.fetched_at >= RETRY_FAILED_AFTER,
@@ -60,9 +63,14 @@ pub(super) async fn enrich(
         cache.insert(link, page.clone());
         fetched.push(page);
     }
-    for e in entries.iter_mut() {
-        if let Some(p) = e.link.as_ref().and_then(|l| cache.get(l)) {
-            apply(e, p);
+    for c in entries.iter_mut() {
+        if let Some(p) = c.entry.link.as_ref().and_then(|l| cache.get(l)) {
+            let before = c.entry.content.clone();
+            apply(&mut c.entry, p);
+            // The article now is the text: dedup fingerprints the extracted paragraphs.
+            if c.entry.content != before {
+                c.blocks = crate::clean::stored_blocks(&c.entry);
+            }
         }
     }
     fetched

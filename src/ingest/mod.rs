@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 use url::Url;
 
 use crate::clean::Cleaner;
-use crate::clean::learned::LearnedBlocks;
+use crate::clean::clutter::learned::{self, LearnedBlocks};
 use crate::config::SourceConfig;
 use crate::dedup::{Dedup, DedupConfig, Fingerprint};
 use crate::fetch::politeness::Politeness;
@@ -134,7 +134,7 @@ enum Attempted {
         bytes: u64,
         feed_interval: Option<Duration>,
         meta: crate::model::FeedMeta,
-        entries: Vec<crate::model::CleanEntry>,
+        entries: Vec<crate::clean::Cleaned>,
         /// The source's learned blocks after reading this document.
         learned: LearnedBlocks,
         /// Blocks that became boilerplate with this document.
@@ -256,8 +256,15 @@ pub async fn ingest_source(
         on_cpu(move || {
             // A panic leaves the fingerprints to the save, which reports it as an error.
             let fps = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                let fps: Vec<Fingerprint> = entries.iter().flatten().map(fingerprint_of).collect();
-                fps.iter().for_each(|fp| engine.precompute(fp));
+                let fps: Vec<(u64, Fingerprint)> = entries
+                    .iter()
+                    .flatten()
+                    .map(|c| {
+                        let fp = crate::dedup::fingerprint(&c.entry.title, &c.blocks);
+                        engine.precompute(&fp);
+                        (text_key(&c.entry), fp)
+                    })
+                    .collect();
                 fps
             }));
             (entries, fps.unwrap_or_default())
@@ -267,17 +274,16 @@ pub async fn ingest_source(
     } else {
         (entries, Vec::new())
     };
+    let entries: Option<Vec<CleanEntry>> =
+        entries.map(|list| list.into_iter().map(|c| c.entry).collect());
     let saved = tokio::task::spawn_blocking(move || {
-        // Keyed by address, not guid: a document may repeat a guid with other text.
-        let fingerprints: std::collections::HashMap<*const CleanEntry, Fingerprint> = entries
-            .iter()
-            .flatten()
-            .map(std::ptr::from_ref)
-            .zip(computed)
-            .collect();
+        // Keyed by the entry's text, not its guid: a document may repeat a guid with other
+        // text. Entries read back from the store are fingerprinted from their stored text.
+        let fingerprints: std::collections::HashMap<u64, Fingerprint> =
+            computed.into_iter().collect();
         let fingerprint = |e: &CleanEntry| {
             fingerprints
-                .get(&std::ptr::from_ref(e))
+                .get(&text_key(e))
                 .cloned()
                 .unwrap_or_else(|| fingerprint_of(e))
         };
@@ -286,24 +292,17 @@ pub async fn ingest_source(
         let ticket = queue.as_ref().map(SaveQueue::enter);
         let mut store = w.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         drop(ticket);
-        // A block learned just now is removed from the source's stored entries too.
-        let mut rewrites = Vec::new();
-        if !newly_learned.is_empty() {
-            let hit = |t: &str| {
-                crate::clean::learned::learnable(t)
-                    && newly_learned.contains(&crate::clean::learned::block_hash(t))
-            };
-            let since = now.timestamp() - window;
-            // Entries in this document are already cleaned with the new knowledge; their stored
-            // (older) versions must not overwrite them.
+        // A block learned just now leaves the source's stored entries too.
+        let rewrites = if newly_learned.is_empty() {
+            Vec::new()
+        } else {
             let fresh: std::collections::HashSet<&str> =
                 entries.iter().flatten().map(|e| e.guid.as_str()).collect();
-            for e in store.source_entries(&n, since).unwrap_or_default() {
-                if !fresh.contains(e.guid.as_str()) {
-                    rewrites.extend(crate::clean::strip_blocks(&e, &hit));
-                }
-            }
-        }
+            let stored = store
+                .source_entries(&n, now.timestamp() - window)
+                .unwrap_or_default();
+            learned::strip_stored(stored, &fresh, &newly_learned)
+        };
         let changed_blocks: Vec<BlockStats> = learned
             .as_ref()
             .map(|l| l.changed().into_iter().cloned().collect())
@@ -347,10 +346,6 @@ pub async fn ingest_source(
     report
 }
 
-/// The dedup fingerprint of a cleaned entry: its title and the text blocks of its body.
-///
-/// Why here: it joins two stages (cleaning's block splitter, dedup's fingerprint), and
-/// ingest is where stages meet.
 /// Runs CPU-bound work (parsing, cleaning, fingerprinting, article extraction) on the
 /// blocking pool, at most one task per core at a time.
 ///
@@ -373,7 +368,26 @@ pub(crate) async fn on_cpu<T: Send + 'static>(
     done
 }
 
+/// The dedup fingerprint of an entry read back from the store: its title and the text
+/// blocks of its (already clean) body.
+///
+/// Why here: it joins two stages (cleaning's block splitter, dedup's fingerprint), and
+/// ingest is where stages meet.
 pub fn fingerprint_of(e: &CleanEntry) -> Fingerprint {
-    let body = e.content.as_deref().or(e.summary.as_deref()).unwrap_or("");
-    crate::dedup::fingerprint(&e.title, &crate::clean::blocks_of(body))
+    crate::dedup::fingerprint(&e.title, &crate::clean::stored_blocks(e))
+}
+
+/// A key for an entry's text (title, body and guid): equal keys, equal fingerprints.
+fn text_key(e: &CleanEntry) -> u64 {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    for part in [
+        Some(e.guid.as_str()),
+        Some(e.title.as_str()),
+        e.content.as_deref(),
+        e.summary.as_deref(),
+    ] {
+        h.update(part.unwrap_or("\u{0}").as_bytes());
+        h.update(b"\xff");
+    }
+    h.digest()
 }

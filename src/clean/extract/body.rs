@@ -108,7 +108,7 @@ pub fn collect(
         if !inside[b.owner] || dropped[b.owner] {
             continue;
         }
-        let hit = rules.is_boilerplate_text(&b.text);
+        let hit = rules.clutter.is_clutter_text(&b.text);
         furniture[bi] = hit;
         let len = char_len(&b.text);
         let mut e = b.owner;

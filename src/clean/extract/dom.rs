@@ -7,7 +7,8 @@
 use scraper::{Html, Node};
 
 use super::prestrip;
-use super::rules::{ClassMark, Rules};
+use super::rules::Rules;
+use crate::clean::clutter::rules::ClassMark;
 
 /// Sentinel for "no parent" in [`Elem::parent`].
 pub const NO_PARENT: usize = usize::MAX;
@@ -331,7 +332,7 @@ pub fn build(html: &str, rules: &Rules) -> Page {
                     } else {
                         let rules = w.rules;
                         *w.class_cache.entry(class_id.clone()).or_insert_with(|| {
-                            match rules.boilerplate_class(&class_id) {
+                            match rules.clutter.class_mark(&class_id) {
                                 ClassMark::None => "",
                                 ClassMark::Weak => "class",
                                 ClassMark::Strong => "class-strong",

@@ -112,7 +112,7 @@ pub fn compute(page: &Page, rules: &Rules) -> Vec<Stats> {
                 s.candidate = true;
                 let el = &page.elems[anc];
                 s.score += tag_weight(&el.tag);
-                if rules.is_body_class(&el.class_id) {
+                if rules.clutter.is_body_class(&el.class_id) {
                     s.score += 25.0;
                 }
             }

@@ -7,7 +7,10 @@
 //! threshold it is removed from the source's entries. State is plain data so the store can
 //! persist it, and only changes worth writing are reported as changed.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+
+use crate::clean::doc::EntryDoc;
+use crate::model::CleanEntry;
 
 /// Longest block (in words) considered: whole story paragraphs repeated in a follow-up
 /// article are news, not clutter, and clutter is short.
@@ -140,6 +143,60 @@ impl LearnedBlocks {
             .filter_map(|h| self.blocks.get(h))
             .collect()
     }
+}
+
+/// A source's stored entries without the blocks learned just now (`newly`): what the store
+/// writes back when a block becomes boilerplate, so it leaves what was already published
+/// too. Entries whose guid is in `fresh` were cleaned with the new knowledge already; their
+/// stored versions must not overwrite them.
+pub fn strip_stored(
+    stored: Vec<CleanEntry>,
+    fresh: &HashSet<&str>,
+    newly: &[u64],
+) -> Vec<CleanEntry> {
+    let hit = |t: &str| learnable(t) && newly.contains(&block_hash(t));
+    stored
+        .iter()
+        .filter(|e| !fresh.contains(e.guid.as_str()))
+        .filter_map(|e| strip_blocks(e, &hit))
+        .collect()
+}
+
+/// An already cleaned entry without the blocks `hit` selects; `None` when it carries none.
+pub fn strip_blocks(e: &CleanEntry, hit: &dyn Fn(&str) -> bool) -> Option<CleanEntry> {
+    // Stored HTML is sanitised with absolute URLs already; the base only matters for a
+    // relative URL that cannot be there.
+    let base = e
+        .link
+        .as_deref()
+        .and_then(|l| url::Url::parse(l).ok())
+        .unwrap_or_else(|| url::Url::parse("https://invalid.invalid/").expect("literal URL"));
+    let strip = |h: &Option<String>| -> (Option<String>, bool) {
+        let Some(h) = h.as_deref() else {
+            return (None, false);
+        };
+        let doc = EntryDoc::parse(h);
+        let mut drop = HashSet::new();
+        for b in doc.blocks().iter().filter(|b| hit(&b.text)) {
+            if b.whole && b.owner != doc.root().id() {
+                drop.insert(b.owner);
+            } else {
+                drop.extend(b.texts.iter().copied());
+            }
+        }
+        if drop.is_empty() {
+            return (Some(h.to_string()), false);
+        }
+        let out = crate::clean::sanitize::render(&doc, &drop, &base);
+        (crate::clean::has_text(&out).then_some(out), true)
+    };
+    let (summary, s_hit) = strip(&e.summary);
+    let (content, c_hit) = strip(&e.content);
+    (s_hit || c_hit).then(|| CleanEntry {
+        summary,
+        content,
+        ..e.clone()
+    })
 }
 
 #[cfg(test)]
