@@ -12,7 +12,10 @@
 //!   `file://` sources. Returns bytes, never parses.
 //! - [`parse`]: bytes → [`model::ParsedFeed`] via feed-rs, after charset decoding
 //!   ([`parse::encoding`]) and dialect bridges and repairs ([`parse::legacy`]); stable guids.
-//! - [`clean`]: sanitised HTML (ammonia), absolute URLs, plain-text titles.
+//! - [`clean`]: each entry field parsed once ([`clean::doc::EntryDoc`]); from that tree the
+//!   clutter judgement, wire metadata, sanitised HTML with absolute tracking-free URLs
+//!   ([`clean::sanitize`]), repaired text ([`clean::repair`]) and the blocks dedup
+//!   fingerprints. Whole article pages: [`clean::extract`].
 //! - [`store`]: the only module with SQL (SQLite, WAL, migrations from `migrations/`).
 //! - [`publish`]: Atom, RSS 2.0 and JSON Feed rendering, the render cache (compressed once per
 //!   change), feed filters, RFC 5005 archive pages, static export, WebSub, the status page and
@@ -30,7 +33,11 @@
 //! - [`ingest`]: one source through fetch → parse → clean → store; [`runner`] runs many
 //!   under the global and per-host concurrency limits.
 //! - [`daemon`]: wires it all as tokio tasks; signals (SIGHUP reload, SIGTERM stop).
+//! - For tests: [`harness`] (the entry points fuzzing drives) and [`testdata`] (the project's
+//!   fixtures, and the real-data suites' `$WIREFEED_DATA`, skipped where absent).
 //!
+//! Where is boilerplate removed? [`clean::clutter`], for feed entries and article pages alike:
+//! trackers, the source's rules, the built-in rules (`clutter.txt`), learned blocks, boxes.
 //! Where is the ETag sent? [`fetch::Fetcher::fetch_as`]. Where are feeds cached?
 //! [`publish::Publisher`]. Where is an entry's identity decided? [`parse::stable_guid`] and
 //! the `UNIQUE (source_id, guid)` in `migrations/0001_initial.sql`. A story's?

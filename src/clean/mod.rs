@@ -129,8 +129,14 @@ impl Cleaner {
 
         let mut title = html_to_text(&raw.title);
         if title.is_empty() {
-            // Atom requires a title; a headline-less item gets its first words instead.
+            // Atom requires a title, and readers show a blank one as nothing at all: a
+            // headline-less item gets its first words, else its address.
             title = first_words(&blocks.join(" "), 12);
+        }
+        if title.is_empty() {
+            title = link
+                .as_ref()
+                .map_or_else(|| "Untitled".to_string(), Url::to_string);
         }
         let author = raw
             .author

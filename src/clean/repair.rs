@@ -44,9 +44,17 @@ pub fn is_publishable(c: char) -> bool {
     }
 }
 
-/// Repairs mojibake and drops unpublishable code points; borrowed when nothing changes,
-/// which is almost always.
+/// Repairs mojibake and double-escaped character references, and drops unpublishable code
+/// points; borrowed when nothing changes, which is almost always.
 pub fn repair_text(s: &str) -> Cow<'_, str> {
+    if s.contains("&#") || s.contains("&amp;") {
+        return Cow::Owned(repair_chars(&unescape_twice_escaped(s)).into_owned());
+    }
+    repair_chars(s)
+}
+
+/// Mojibake and unpublishable code points only.
+fn repair_chars(s: &str) -> Cow<'_, str> {
     if s.is_ascii() {
         return if s
             .bytes()
@@ -62,6 +70,42 @@ pub fn repair_text(s: &str) -> Cow<'_, str> {
         return repaired;
     }
     Cow::Owned(repaired.chars().filter(|&c| is_publishable(c)).collect())
+}
+
+/// Text that still holds `&#769;` or `&amp;` after HTML decoding was escaped twice by its
+/// publisher: a reader would see the reference, not the character.
+fn unescape_twice_escaped(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        if let Some(after) = rest.strip_prefix("&amp;") {
+            out.push('&');
+            rest = after;
+            continue;
+        }
+        let num = rest.strip_prefix("&#").and_then(|r| {
+            let end = r.find(';').filter(|&e| (1..=8).contains(&e))?;
+            let code = match r[..end].strip_prefix(['x', 'X']) {
+                Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+                None => r[..end].parse().ok()?,
+            };
+            Some((char::from_u32(code)?, 2 + end + 1))
+        });
+        match num {
+            Some((c, len)) => {
+                out.push(c);
+                rest = &rest[len..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Replaces each run of single-byte-mappable characters that decodes as UTF-8 with a
@@ -138,6 +182,19 @@ mod tests {
             assert_eq!(repair_text(s), s, "{s}");
             assert!(matches!(repair_text(s), Cow::Borrowed(_)), "{s}");
         }
+    }
+
+    #[test]
+    fn twice_escaped_references_are_read_once() {
+        assert_eq!(
+            repair_text("Лаба&#769;зник (Filip&#233;ndula)"),
+            "Лаба\u{301}зник (Filipéndula)"
+        );
+        assert_eq!(
+            repair_text("AT&amp;T &#x263A; &#bogus; & more"),
+            "AT&T ☺ &#bogus; & more"
+        );
+        assert_eq!(repair_text("&#0; gone"), " gone");
     }
 
     #[test]

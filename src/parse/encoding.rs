@@ -1,8 +1,10 @@
 //! Turning feed bytes into UTF-8 text before the XML parser sees them.
 //!
 //! Order of evidence: a byte-order mark, then the XML declaration, then the HTTP `charset`,
-//! then UTF-8. Decoding is lossy (invalid sequences become U+FFFD) because one bad byte in a
-//! publisher's feed should cost one character, not the whole fetch. The declaration is removed
+//! then UTF-8. Decoding never fails: one bad byte in a publisher's feed should cost at most
+//! one character, not the whole fetch. A byte that is not valid UTF-8 where UTF-8 was
+//! declared or assumed is read as windows-1252, the web's fallback, so undeclared Latin-1
+//! feeds read correctly. The declaration is removed
 //! afterwards so that the parser does not decode the already-decoded text a second time.
 
 use encoding_rs::{Encoding, UTF_8, UTF_16BE, UTF_16LE};
@@ -22,13 +24,45 @@ pub fn decode(bytes: &[u8], http_charset: Option<&str>) -> Decoded {
         Some((enc, len)) => (enc, len),
         None => (sniff(bytes, http_charset), 0),
     };
-    let (text, had_errors) = encoding.decode_without_bom_handling(&bytes[skip..]);
-    let mut text = text.into_owned();
+    let (mut text, had_errors) = if encoding == UTF_8 {
+        utf8_or_windows_1252(&bytes[skip..])
+    } else {
+        let (t, e) = encoding.decode_without_bom_handling(&bytes[skip..]);
+        (t.into_owned(), e)
+    };
     strip_declaration(&mut text);
     Decoded {
         text,
         encoding,
         had_errors,
+    }
+}
+
+/// UTF-8, except that a byte that is not part of a valid UTF-8 sequence is read as
+/// windows-1252: an undeclared Latin-1 feed reads right instead of as U+FFFD, and a UTF-8
+/// feed with a few Latin-1 bytes pasted in loses nothing. `true` when any byte needed it.
+fn utf8_or_windows_1252(bytes: &[u8]) -> (String, bool) {
+    let mut out = String::with_capacity(bytes.len());
+    let mut rest = bytes;
+    let mut fell_back = false;
+    loop {
+        match std::str::from_utf8(rest) {
+            Ok(s) => {
+                out.push_str(s);
+                return (out, fell_back);
+            }
+            Err(e) => {
+                let (valid, after) = rest.split_at(e.valid_up_to());
+                // `valid_up_to` marks a prefix that is valid UTF-8.
+                out.push_str(std::str::from_utf8(valid).unwrap_or_default());
+                let bad = e.error_len().unwrap_or(after.len()).max(1);
+                let (chars, _) =
+                    encoding_rs::WINDOWS_1252.decode_without_bom_handling(&after[..bad]);
+                out.push_str(&chars);
+                fell_back = true;
+                rest = &after[bad..];
+            }
+        }
     }
 }
 

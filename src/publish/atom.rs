@@ -3,7 +3,7 @@
 use atom_syndication::{
     Category, Content, Entry, Feed, Generator, Link, Person, Source, Text, WriteConfig,
 };
-use chrono::{DateTime, Utc};
+use chrono::{SubsecRound, Utc};
 use url::Url;
 
 use super::{FeedInfo, Format};
@@ -31,11 +31,13 @@ pub fn render_atom(feed: &FeedInfo<'_>, base: &Url, stories: &[StoredStory]) -> 
         },
     );
     let (namespaces, extensions) = super::archive::atom_marker(feed.doc);
+    // An empty feed was last updated when it was rendered (a render happens once per change),
+    // not in 1970, which readers and validators take for an error.
     let updated = stories
         .iter()
         .map(|s| s.entry.updated)
         .max()
-        .unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
+        .unwrap_or_else(|| Utc::now().trunc_subsecs(0));
     let doc = Feed {
         title: Text::plain(xml_safe(feed.title)),
         subtitle: Some(Text::plain(xml_safe(&feed.description()))),
@@ -225,6 +227,10 @@ pub(super) fn distinct_updated(stories: &[StoredStory]) -> Vec<StoredEntry> {
 
 /// Drops characters XML 1.0 forbids (most C0 controls, lone surrogates' replacements stay):
 /// one stray control byte in a publisher's feed must not make our whole feed unreadable.
+///
+/// The same rule as the clean stage's ([`crate::clean::repair::is_publishable`]): no C1
+/// controls or other code points XML forbids, whatever was stored before that stage
+/// repaired text; U+FFFD (a byte that could not be decoded) is not published either.
 pub fn xml_safe(s: &str) -> String {
     if s.chars().all(is_xml_char) {
         return s.to_string();
@@ -233,7 +239,7 @@ pub fn xml_safe(s: &str) -> String {
 }
 
 fn is_xml_char(c: char) -> bool {
-    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+    crate::clean::repair::is_publishable(c) && c != '\u{FFFD}'
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 //! `dc:creator` (RSS `author` must be an e-mail address), absolute http(s) URLs only.
 
 use atom_syndication::Link;
-use chrono::{DateTime, Utc};
+use chrono::{SubsecRound, Utc};
 use rss::extension::atom::AtomExtension;
 use rss::extension::dublincore::DublinCoreExtension;
 use rss::{Category, Channel, Guid, Item, Source};
@@ -23,7 +23,8 @@ pub fn render_rss(feed: &FeedInfo<'_>, base: &Url, stories: &[StoredStory]) -> S
         .iter()
         .map(|s| s.entry.updated)
         .max()
-        .unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
+        // An empty feed was last built when it was rendered, not in 1970.
+        .unwrap_or_else(|| Utc::now().trunc_subsecs(0));
     let links = feed.feed_links(base, Format::Rss);
     let (namespaces, extensions) = super::archive::rss_marker(feed.doc);
     let channel = Channel {

@@ -9,6 +9,7 @@ use super::date;
 use super::dom::{NO_PARENT, Page};
 use super::rules::Rules;
 use super::score::{Stats, char_len, is_para_tag};
+use crate::clean::clutter::boxes::{RunItem, furniture_box, swallow_runs};
 
 /// A paragraph this long is prose, whatever other rule says about short lines.
 const LONG_PARA: usize = 120;
@@ -58,15 +59,6 @@ fn drop_container(
     (ld > 0.5 || (ld > 0.25 && s.long_paras == 0)).then_some("link-list")
 }
 
-/// Whether most of a container's blocks read as furniture (a donation or sign-up box).
-fn furniture_box(blocks: usize, hits: usize, chars: usize, hit_chars: usize) -> bool {
-    blocks > 0
-        && blocks <= 12
-        && hits >= 1
-        && hits * 3 >= blocks
-        && (hit_chars * 4 >= chars || hits >= 3)
-}
-
 /// Collects the body paragraphs under the `roots` containers.
 pub fn collect(
     page: &Page,
@@ -100,33 +92,65 @@ pub fn collect(
         drop_why[e] = own.unwrap_or("");
         dropped[e] = page.elems[e].junk || (p != NO_PARENT && !root && dropped[p]) || own.is_some();
     }
-    // Furniture boxes: small containers whose blocks mostly match phrase rules.
-    let mut tally = vec![(0usize, 0usize, 0usize, 0usize); n]; // blocks, hits, chars, hit chars
-    // Phrase-rule verdict per block, computed once (the rule sets are the costliest check).
+    // Furniture boxes (the clutter module's judgement): small containers whose blocks mostly
+    // read as furniture, or whose first block is a furniture heading. Then runs: a sentence
+    // no rule knows, between a furniture heading and more furniture, is part of the box.
+    #[derive(Default, Clone, Copy)]
+    struct Tally {
+        first: usize,
+        blocks: usize,
+        hits: usize,
+        chars: usize,
+        hit_chars: usize,
+    }
+    let mut tally = vec![Tally::default(); n];
     let mut furniture = vec![false; page.blocks.len()];
-    for (bi, b) in page.blocks.iter().enumerate() {
-        if !inside[b.owner] || dropped[b.owner] {
-            continue;
-        }
-        let hit = rules.clutter.is_clutter_text(&b.text);
+    let considered: Vec<usize> = (0..page.blocks.len())
+        .filter(|&bi| inside[page.blocks[bi].owner] && !dropped[page.blocks[bi].owner])
+        .collect();
+    let items: Vec<RunItem> = considered
+        .iter()
+        .map(|&bi| RunItem {
+            clutter: rules.clutter.is_clutter_text(&page.blocks[bi].text),
+            heading: is_heading(&page.elems[page.blocks[bi].owner].tag),
+            protected: false,
+        })
+        .collect();
+    let swallowed = swallow_runs(&items);
+    let mut kept_chars = 0usize;
+    for (k, &bi) in considered.iter().enumerate() {
+        let b = &page.blocks[bi];
+        let hit = items[k].clutter || swallowed[k];
         furniture[bi] = hit;
         let len = char_len(&b.text);
+        if !hit {
+            kept_chars += len;
+        }
         let mut e = b.owner;
         while e != NO_PARENT && inside[e] && !roots.contains(&e) {
             if matches!(page.elems[e].tag.as_str(), "div" | "section" | "aside") {
                 let t = &mut tally[e];
-                t.0 += 1;
-                t.2 += len;
+                if t.blocks == 0 {
+                    t.first = bi;
+                }
+                t.blocks += 1;
+                t.chars += len;
                 if hit {
-                    t.1 += 1;
-                    t.3 += len;
+                    t.hits += 1;
+                    t.hit_chars += len;
                 }
             }
             e = page.elems[e].parent;
         }
     }
-    for (e, &(blocks, hits, chars, hit_chars)) in tally.iter().enumerate() {
-        if furniture_box(blocks, hits, chars, hit_chars) {
+    for (e, t) in tally.iter().enumerate() {
+        if t.blocks == 0 {
+            continue;
+        }
+        let first = &page.blocks[t.first];
+        let heading_box = furniture[t.first] && is_heading(&page.elems[first.owner].tag);
+        let holds_story = (t.chars - t.hit_chars) * 2 > kept_chars;
+        if !holds_story && (heading_box || furniture_box(t.blocks, t.hits, t.chars, t.hit_chars)) {
             dropped[e] = true;
             drop_why[e] = "furniture-box";
         }

@@ -124,32 +124,78 @@ const OTHER_STORY: [&str; 5] = [
     "Opposition leaders said they would challenge parts of the plan in the constitutional court.",
 ];
 
-/// A page of `story` under `h1`, with `c`'s clutter in `order` ("notif", "reg", "via", "date",
-/// "support", "body"); boxes before the body's end go before `<main>`, the rest after it.
+/// A page of `story` under `h1`, with `c`'s clutter in `order`: "notif", "reg", "via",
+/// "date", "support" (the whole box), "support1"/"support2" (the box cut in half: heading and
+/// first paragraph, then the rest), "body" (the story), "body1"/"body2" (its halves).
+/// Prompts before the story's end go before `<main>`, the rest after it. `classless` strips
+/// every class name from the boxes.
 fn page<S: AsRef<str>>(c: &Clutter<'_>, order: &[&str], h1: &str, story: &[S]) -> String {
-    let body: String = story
-        .iter()
-        .map(|p| format!("<p>{}</p>\n", p.as_ref()))
-        .collect();
+    page_with(c, order, h1, story, false)
+}
+
+fn page_with<S: AsRef<str>>(
+    c: &Clutter<'_>,
+    order: &[&str],
+    h1: &str,
+    story: &[S],
+    classless: bool,
+) -> String {
+    let para = |p: &S| format!("<p>{}</p>\n", p.as_ref());
+    let half = story.len() / 2;
+    let body: String = story.iter().map(para).collect();
+    let body1: String = story[..half].iter().map(para).collect();
+    let body2: String = story[half..].iter().map(para).collect();
+    let unclass = |html: &str| -> String {
+        if classless {
+            let mut out = html.to_string();
+            while let Some(i) = out.find(" class=\"") {
+                let j = out[i + 8..].find('"').map_or(out.len(), |j| i + 8 + j + 1);
+                out.replace_range(i..j, "");
+            }
+            out
+        } else {
+            html.to_string()
+        }
+    };
+    // The support box cut after its first paragraph, each half closed as a box of its own.
+    let cut = c.support.find("</p>").map_or(c.support.len(), |i| i + 4);
+    let open_tag = &c.support[..c.support.find('>').map_or(0, |i| i + 1)];
+    let support1 = format!("{}</div>\n", &c.support[..cut]);
+    let support2 = format!("{open_tag}{}", &c.support[cut..]);
     let mut main = format!("<main>\n<h1>{h1}</h1>\n");
     let mut outside_before = String::new();
     let mut outside_after = String::new();
     let mut after_main = false;
     for part in order {
-        match *part {
-            "notif" if after_main => outside_after.push_str(c.notif),
-            "notif" => outside_before.push_str(c.notif),
-            "reg" if after_main => outside_after.push_str(c.reg),
-            "reg" => outside_before.push_str(c.reg),
-            "via" => main.push_str(c.via),
-            "date" => main.push_str(c.date),
-            "support" => main.push_str(c.support),
-            "body" => {
-                main.push_str(&body);
-                after_main = true;
+        let (target, text): (&mut String, String) = match *part {
+            "notif" | "reg" => {
+                let t = if *part == "notif" { c.notif } else { c.reg };
+                if after_main {
+                    (&mut outside_after, t.to_string())
+                } else {
+                    (&mut outside_before, t.to_string())
+                }
             }
-            _ => {}
-        }
+            "via" => (&mut main, c.via.to_string()),
+            "date" => (&mut main, c.date.to_string()),
+            "support" => (&mut main, c.support.to_string()),
+            "support1" => (&mut main, support1.clone()),
+            "support2" => (&mut main, support2.clone()),
+            "body" | "body2" => {
+                after_main = true;
+                (
+                    &mut main,
+                    if *part == "body" {
+                        body.clone()
+                    } else {
+                        body2.clone()
+                    },
+                )
+            }
+            "body1" => (&mut main, body1.clone()),
+            _ => continue,
+        };
+        target.push_str(&unclass(&text));
     }
     main.push_str("</main>\n");
     format!(
@@ -226,6 +272,107 @@ fn without_class_names_still_clean(w: &Wrapped) {
     assert!(!html.contains("class="));
     let a = extract(&html, None);
     assert_eq!(paras(&a.text), w.story());
+}
+
+/// Every arrangement of the clutter around the story, with and without class names: only the
+/// story remains.
+fn arrangements_keep_only_the_story(w: &Wrapped) {
+    let story = w.story();
+    let c = w.clutter();
+    for order in [
+        ["support", "notif", "via", "date", "body", "reg"].as_slice(),
+        &["notif", "via", "date", "body1", "support", "body2", "reg"],
+        &["notif", "via", "date", "body", "support", "reg"],
+        &[
+            "via", "date", "support1", "body", "support2", "notif", "reg",
+        ],
+        &[
+            "notif", "via", "body1", "support1", "body2", "support2", "date",
+        ],
+        &["reg", "body1", "support2", "body2", "support1", "notif"],
+    ] {
+        for classless in [false, true] {
+            let html = page_with(&c, order, "A story among its clutter", &story, classless);
+            let a = extract(&html, None);
+            assert_eq!(
+                paras(&a.text),
+                story,
+                "order {order:?}, classless {classless}"
+            );
+        }
+    }
+}
+
+/// Two stories on one page, each in its clutter: no clutter remains, and the first story
+/// is there whole.
+fn two_stories_on_one_page(w: &Wrapped) {
+    let story = w.story();
+    let c = w.clutter();
+    for classless in [false, true] {
+        let first = page_with(
+            &c,
+            &["notif", "via", "date", "body1", "support", "body2"],
+            "First",
+            &story,
+            classless,
+        );
+        let second = page_with(
+            &c,
+            &["via", "date", "body", "support", "reg"],
+            "Second",
+            &OTHER_STORY,
+            classless,
+        );
+        let main = |p: &str| between(p, "<main>", "</main>").to_string();
+        let html = format!(
+            "<!DOCTYPE html><html><head><title>Two</title></head><body>{}\n<article>{}</article><article>{}</article></body></html>",
+            if classless { "" } else { c.notif },
+            main(&first).replace("<main>", "").replace("</main>", ""),
+            main(&second).replace("<main>", "").replace("</main>", "")
+        );
+        let got = paras(&extract(&html, None).text);
+        for p in &story {
+            assert!(
+                got.contains(p),
+                "classless {classless}: missing {p:?} in {got:#?}"
+            );
+        }
+        let allowed: Vec<String> = story
+            .iter()
+            .cloned()
+            .chain(OTHER_STORY.iter().map(|s| s.to_string()))
+            .collect();
+        for g in &got {
+            assert!(
+                allowed.contains(g),
+                "classless {classless}: clutter kept: {g:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn own_clutter_in_every_arrangement() {
+    arrangements_keep_only_the_story(&OWN);
+}
+
+#[test]
+fn own_clutter_around_two_stories() {
+    two_stories_on_one_page(&OWN);
+}
+
+#[test]
+fn seed_clutter_in_every_arrangement() {
+    if let Some(seed) = &*SEED {
+        arrangements_keep_only_the_story(seed);
+    }
+}
+
+#[test]
+fn seed_clutter_around_two_stories() {
+    if let Some(seed) = &*SEED {
+        two_stories_on_one_page(seed);
+    }
 }
 
 #[test]
