@@ -221,10 +221,29 @@ mod tests {
     }
 
     #[test]
-    fn invalid_utf8_is_replaced_not_fatal() {
+    fn bytes_that_are_not_utf8_read_as_windows_1252_not_fatal() {
         let d = decode(b"<t>ok \xff\xfe bad</t>", None);
-        assert_eq!(d.text, "<t>ok \u{fffd}\u{fffd} bad</t>");
+        assert_eq!(d.text, "<t>ok \u{ff}\u{fe} bad</t>");
         assert!(d.had_errors);
+        // Undeclared Latin-1, and UTF-8 with one Latin-1 byte pasted in.
+        assert_eq!(
+            decode(b"<t>\xc9tat caf\xe9</t>", None).text,
+            "<t>\u{c9}tat caf\u{e9}</t>"
+        );
+        assert_eq!(
+            decode(
+                "<t>na\u{ef}ve \u{2014} "
+                    .as_bytes()
+                    .iter()
+                    .chain(b"\x93quoted\x94</t>")
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .as_slice(),
+                None
+            )
+            .text,
+            "<t>na\u{ef}ve \u{2014} \u{201c}quoted\u{201d}</t>"
+        );
     }
 
     #[test]
