@@ -162,7 +162,7 @@ impl Cleaner {
         Cleaned {
             entry: CleanEntry {
                 guid: raw.guid.clone(),
-                link: link.map(String::from),
+                link: link.as_ref().map(urls::publishable),
                 title,
                 author,
                 summary,

@@ -272,12 +272,12 @@ fn start_tag(out: &mut String, tag: &str, el: &scraper::node::Element, base: &Ur
             if tag == "a" && name == "href" {
                 has_href = true;
                 if u.scheme() != "mailto" {
-                    super::urls::strip_tracking(&u).to_string()
+                    super::urls::publishable(&super::urls::strip_tracking(&u))
                 } else {
                     u.to_string()
                 }
             } else {
-                u.to_string()
+                super::urls::publishable(&u)
             }
         } else {
             repair_text(value).into_owned()

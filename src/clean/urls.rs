@@ -73,6 +73,39 @@ pub fn strip_tracking(url: &Url) -> Url {
 /// variants folded (`www.`, `m.`, `amp.`, `mobile.` hosts; a trailing `/amp`), trailing
 /// slashes, default ports and the fragment dropped, remaining query parameters sorted. Two
 /// links with the same key are the same article.
+/// A URL as it may be published: characters RFC 3986 does not allow outside the host (`[`
+/// and `]` in a path, `|`, `^`, `\`…), which the url crate leaves as they came, are
+/// percent-encoded, so readers and validators take every published link for a URI.
+pub fn publishable(url: &Url) -> String {
+    let s = url.as_str();
+    let host_end = url
+        .host_str()
+        .map(|_| {
+            let after_scheme = url.scheme().len() + 3;
+            s[after_scheme..]
+                .find(['/', '?', '#'])
+                .map_or(s.len(), |i| after_scheme + i)
+        })
+        .unwrap_or(0);
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "-._~:/?#@!$&'()*+,;=%".contains(c);
+    if s[host_end..].chars().all(allowed) {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    out.push_str(&s[..host_end]);
+    for c in s[host_end..].chars() {
+        if allowed(c) {
+            out.push(c);
+        } else {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+    }
+    out
+}
+
 pub fn canonical_key(url: &Url) -> String {
     let mut u = strip_tracking(url);
     u.set_fragment(None);
@@ -104,6 +137,17 @@ pub fn canonical_key(url: &Url) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn published_urls_are_uris() {
+        let u = Url::parse("http://[::1]:8080/a[0].link|x^y?q=[1]#f{2}").unwrap();
+        assert_eq!(
+            publishable(&u),
+            "http://[::1]:8080/a%5B0%5D.link%7Cx%5Ey?q=%5B1%5D#f%7B2%7D"
+        );
+        let plain = Url::parse("https://news.example/world/story-1?id=3").unwrap();
+        assert_eq!(publishable(&plain), plain.as_str());
+    }
 
     fn u(s: &str) -> Url {
         Url::parse(s).unwrap()
