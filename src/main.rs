@@ -349,13 +349,19 @@ fn render(config: Config, feed: &str, format: &str) -> anyhow::Result<ExitCode> 
 fn extract(url: Option<&str>, json: bool, file: &str) -> anyhow::Result<ExitCode> {
     use anyhow::Context;
     use std::io::{Read, Write};
+    // The extractor reads a page's beginning only (`MAX_PAGE_BYTES` once scripts and styles
+    // are gone); reading four times that bounds memory on any input.
+    let limit = 4 * wirefeed::clean::extract::MAX_PAGE_BYTES as u64;
     let mut bytes = Vec::new();
     if file == "-" {
         std::io::stdin()
+            .take(limit)
             .read_to_end(&mut bytes)
             .context("reading standard input")?;
     } else {
-        bytes = std::fs::read(file).with_context(|| format!("reading {file}"))?;
+        std::fs::File::open(file)
+            .and_then(|f| f.take(limit).read_to_end(&mut bytes))
+            .with_context(|| format!("reading {file}"))?;
     }
     let html = wirefeed::parse::encoding::decode_html(&bytes, None);
     let article = wirefeed::clean::extract::extract(&html, url);

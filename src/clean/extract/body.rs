@@ -167,6 +167,8 @@ pub fn collect(
     // Each entry: kept text (None when dropped as a link list) and whether it reads as a heading.
     let mut stream: Vec<(Option<String>, bool)> = Vec::new();
     let mut seen_para = false;
+    // Long paragraphs already kept (a set: a page of 100,000 paragraphs compares each once).
+    let mut long_seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
     for (bi, b) in page.blocks.iter().enumerate() {
         if !inside[b.owner] {
             continue;
@@ -219,11 +221,7 @@ pub fn collect(
         }
         // Repeated long paragraphs are pull quotes or embeds; short ones (recipe lines,
         // repeated sub-headings) legitimately recur.
-        if len >= 100
-            && stream
-                .iter()
-                .any(|(o, _)| o.as_deref() == Some(b.text.as_str()))
-        {
+        if len >= 100 && !long_seen.insert(b.text.as_str()) {
             why("repeated");
             continue;
         }
