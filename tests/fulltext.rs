@@ -121,3 +121,91 @@ async fn article_pages_are_fetched_once_extracted_and_published() {
         .unwrap();
     assert!(refused.error.unwrap().contains("refused"));
 }
+
+/// An article page of the test site: its own story, and a paragraph every page of the site
+/// carries inside the article body (an appeal no built-in rule knows).
+fn site_page(n: usize) -> String {
+    let story = [
+        "The harbour authority approved a plan on Monday to dredge the eastern channel before the winter storms, officials said after a two-hour meeting.",
+        "Engineers expect the work to take six weeks and to cost about four million euros, paid partly by the regional government and partly by port fees.",
+        "Fishing crews welcomed the decision but asked for the work to pause during the spawning season, when boats need the channel most.",
+        "The authority said it would publish a timetable next week, after talks with the crews and with the ferry company that uses the berth.",
+    ];
+    let body: String = story
+        .iter()
+        .map(|p| format!("<p>Report {n}: {p}</p>"))
+        .collect();
+    format!(
+        "<html><head><title>Story {n}</title></head><body><article><h1>Story {n}</h1>{body}\
+         <p>Readers like you keep the Quayside Courier afloat; chip in what you can this month and we will keep the lights on.</p>\
+         </article></body></html>"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paragraph_on_every_page_of_a_site_is_learned_as_its_clutter() {
+    let server = FeedServer::start(HashMap::new()).await;
+    let mut items = String::new();
+    for n in 0..4 {
+        server.set(
+            &format!("story/{n}"),
+            Served {
+                body: site_page(n).into(),
+                content_type: "text/html; charset=utf-8".into(),
+                ..Default::default()
+            },
+        );
+        items.push_str(&format!(
+            "<item><guid>{n}</guid><title>Story {n}</title><link>{}</link><description>Teaser {n}.</description></item>",
+            server.url(&format!("story/{n}"))
+        ));
+    }
+    server.set(
+        "feed.xml",
+        Served {
+            body: format!(
+                "<rss version=\"2.0\"><channel><title>Courier</title>{items}</channel></rss>"
+            )
+            .into(),
+            content_type: "application/rss+xml".into(),
+            ..Default::default()
+        },
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = common::write_config(
+        dir.path(),
+        1,
+        &[("courier".into(), server.url("feed.xml"))],
+        "[[feeds]]\nname = \"all\"\ndedup = false\n",
+    );
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("\nurl = \"", "\nfull_text = true\nurl = \"");
+    std::fs::write(&path, text).unwrap();
+    let config = Config::load(&path).unwrap();
+    let runner = Runner::new(
+        &config,
+        Arc::new(Mutex::new(Store::open(&config.storage.database).unwrap())),
+    )
+    .unwrap();
+    runner.run_all(&config.sources).await;
+
+    let publisher = Publisher::new(Arc::new(config.clone()));
+    let xml = String::from_utf8(publisher.atom("all").unwrap().unwrap().body.to_vec()).unwrap();
+    for n in 0..4 {
+        assert!(
+            xml.contains(&format!("Report {n}: The harbour authority")),
+            "{xml}"
+        );
+    }
+    assert!(!xml.contains("Quayside Courier afloat"), "{xml}");
+    let store = Store::open_reader(&config.storage.database).unwrap();
+    let site = format!("page:{}", server.addr.ip());
+    let learned = store.learned_blocks(&site).unwrap();
+    assert!(
+        learned
+            .iter()
+            .any(|b| b.entries >= 3 && b.sample.contains("Quayside Courier")),
+        "{learned:?}"
+    );
+}

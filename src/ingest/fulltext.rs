@@ -5,7 +5,10 @@
 use chrono::{DateTime, Utc};
 use url::Url;
 
+use std::collections::HashMap;
+
 use super::Writer;
+use crate::clean::clutter::learned::{self, LearnedBlocks};
 use crate::clean::{Cleaned, escape_html, extract};
 use crate::fetch::{Fetched, Fetcher, SourceRequest, Validators};
 use crate::model::{CleanEntry, Page};
@@ -19,8 +22,17 @@ const RETRY_FAILED_AFTER: i64 = 86_400;
 /// Extractions shorter than this (in words) are not trusted over the feed's own text.
 const MIN_WORDS: usize = 40;
 
+/// How page clutter is learned per site: the source's `learn_after` and `learn_window`.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Learning {
+    pub after: u32,
+    pub window: i64,
+}
+
 /// Fills entries' content from their article pages, fetching pages not yet cached. Returns
-/// the pages fetched now, for the store. Runs under the source's fetch slot, one page at a
+/// the pages fetched now, for the store. Paragraphs that recur on several pages of one site
+/// (a standing appeal, a sign-up line inside every article body) are learned as that site's
+/// clutter and left out. Runs under the source's fetch slot, one page at a
 /// time, so a full-text source is as polite as any other. Pages are asked for as the source
 /// is (its user agent and proxy; its credentials only on its own origin: a paid site's
 /// cookie reaches its own article pages, never another site's).
@@ -30,18 +42,29 @@ pub(super) async fn enrich(
     writer: &Writer,
     entries: &mut [Cleaned],
     now: DateTime<Utc>,
+    learning: Learning,
 ) -> Vec<Page> {
     let links: Vec<String> = entries
         .iter()
         .filter_map(|c| c.entry.link.clone())
         .collect();
     let w = writer.clone();
-    let cached: Vec<Option<Page>> = tokio::task::spawn_blocking(move || {
-        let store = w.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        links.iter().map(|l| store.page(l).ok().flatten()).collect()
-    })
-    .await
-    .unwrap_or_default();
+    let (cached, mut sites): (Vec<Option<Page>>, HashMap<String, LearnedBlocks>) =
+        tokio::task::spawn_blocking(move || {
+            let store = w.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let pages = links.iter().map(|l| store.page(l).ok().flatten()).collect();
+            let sites = links
+                .iter()
+                .filter_map(|l| learned::site_scope(l))
+                .map(|scope| {
+                    let blocks = store.learned_blocks(&scope).unwrap_or_default();
+                    (scope, LearnedBlocks::from_stats(blocks))
+                })
+                .collect();
+            (pages, sites)
+        })
+        .await
+        .unwrap_or_default();
     let mut cache: std::collections::HashMap<String, Page> = cached
         .into_iter()
         .flatten()
@@ -60,18 +83,67 @@ pub(super) async fn enrich(
     let mut fetched = Vec::new();
     for link in due {
         let page = fetch_page(fetcher, request, &link, cache.get(&link), ts).await;
+        // Each page counts once per site, whenever it is (re)fetched.
+        if let (Some(text), Some(scope)) = (page.text.as_deref(), learned::site_scope(&link)) {
+            sites.entry(scope).or_default().observe(
+                &link,
+                text.split("\n\n").map(str::trim),
+                ts,
+                learning.window,
+            );
+        }
         cache.insert(link, page.clone());
         fetched.push(page);
     }
+    let learned_now: HashMap<&str, Vec<u64>> = sites
+        .iter()
+        .map(|(scope, l)| {
+            (
+                scope.as_str(),
+                l.learned_hashes(learning.after, ts, learning.window),
+            )
+        })
+        .collect();
     for c in entries.iter_mut() {
         if let Some(p) = c.entry.link.as_ref().and_then(|l| cache.get(l)) {
             let before = c.entry.content.clone();
-            apply(&mut c.entry, p);
+            let site = learned::site_scope(&p.url);
+            let hashes = site.as_deref().and_then(|s| learned_now.get(s));
+            let is_clutter = |para: &str| {
+                hashes.is_some_and(|h| {
+                    !h.is_empty()
+                        && learned::learnable(para)
+                        && h.contains(&learned::block_hash(para))
+                })
+            };
+            apply(&mut c.entry, p, &is_clutter);
             // The article now is the text: dedup fingerprints the extracted paragraphs.
             if c.entry.content != before {
                 c.blocks = crate::clean::stored_blocks(&c.entry);
             }
         }
+    }
+    let changed: Vec<(String, Vec<crate::model::BlockStats>)> = sites
+        .iter()
+        .map(|(scope, l)| {
+            (
+                scope.clone(),
+                l.changed().into_iter().cloned().collect::<Vec<_>>(),
+            )
+        })
+        .filter(|(_, c)| !c.is_empty())
+        .collect();
+    if !changed.is_empty() {
+        let w = writer.clone();
+        let _ = tokio::task::spawn_blocking(move || {
+            let mut store = w.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            for (scope, blocks) in &changed {
+                if let Err(e) = store.save_learned(scope, blocks) {
+                    tracing::warn!(site = %scope, error = %e, "cannot store what was learned of a site's pages");
+                }
+            }
+        })
+        .await;
     }
     fetched
 }
@@ -136,17 +208,21 @@ async fn fetch_page(
     page
 }
 
-/// Uses a page's article as the entry's content and fills metadata the feed lacked.
-fn apply(e: &mut CleanEntry, p: &Page) {
+/// Uses a page's article, without the paragraphs learned as the site's clutter, as the
+/// entry's content and fills metadata the feed lacked.
+fn apply(e: &mut CleanEntry, p: &Page, is_clutter: &dyn Fn(&str) -> bool) {
     let Some(text) = p.text.as_deref().filter(|t| !t.trim().is_empty()) else {
         return;
     };
     let html: String = text
         .split("\n\n")
         .map(str::trim)
-        .filter(|p| !p.is_empty())
+        .filter(|p| !p.is_empty() && !is_clutter(p))
         .map(|p| format!("<p>{}</p>", escape_html(p)))
         .collect();
+    if html.is_empty() {
+        return;
+    }
     e.content = Some(html);
     if e.author.is_none() {
         e.author = p.author.clone();
@@ -181,7 +257,7 @@ mod tests {
             byline: Some("Via AP news wire".into()),
             ..Default::default()
         };
-        apply(&mut e, &p);
+        apply(&mut e, &p, &|_| false);
         assert_eq!(
             e.content.as_deref(),
             Some("<p>First &lt;para&gt; &amp; more.</p><p>Second para.</p>")
@@ -195,6 +271,7 @@ mod tests {
                 error: Some("x".into()),
                 ..Default::default()
             },
+            &|_| false,
         );
         assert_eq!(untouched, CleanEntry::default());
     }

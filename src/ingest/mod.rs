@@ -238,7 +238,11 @@ pub async fn ingest_source(
     report.entries_seen = entries.as_ref().map_or(0, Vec::len);
     let pages = match entries.as_mut() {
         Some(list) if source.full_text => {
-            fulltext::enrich(fetcher, &request, writer, list, now).await
+            let learning = fulltext::Learning {
+                after: opts.learn_after,
+                window: opts.learn_window,
+            };
+            fulltext::enrich(fetcher, &request, writer, list, now, learning).await
         }
         _ => Vec::new(),
     };

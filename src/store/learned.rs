@@ -1,4 +1,5 @@
-//! Learned boilerplate blocks, per source.
+//! Learned boilerplate blocks, per source, and per site for article pages (scope
+//! `page:HOST`, which no source name can take: names have no colon).
 
 use rusqlite::params;
 
@@ -26,6 +27,22 @@ impl Store {
             .query_map([source], row_to_stats)
             .map_err(|e| self.err(e))?;
         rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
+    /// Writes changed block stats of one scope (a source, or a site's pages: `page:HOST`) in
+    /// a transaction of its own.
+    pub fn save_learned(&mut self, scope: &str, blocks: &[BlockStats]) -> Result<(), StoreError> {
+        if blocks.is_empty() {
+            return Ok(());
+        }
+        let path = self.path.clone();
+        let tx = self.begin()?;
+        write_blocks(&tx, scope, blocks).map_err(|e| StoreError::Sqlite {
+            path: path.clone(),
+            source: e,
+        })?;
+        tx.commit()
+            .map_err(|e| StoreError::Sqlite { path, source: e })
     }
 
     /// Blocks seen in at least `min_entries` distinct entries, for every source or one.

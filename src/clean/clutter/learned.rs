@@ -145,6 +145,16 @@ impl LearnedBlocks {
     }
 }
 
+/// The scope a site's article pages learn under (`page:HOST`): the same block on several
+/// pages of one host is that host's clutter, as it is for a source's entries.
+pub fn site_scope(page_url: &str) -> Option<String> {
+    let host = url::Url::parse(page_url)
+        .ok()?
+        .host_str()?
+        .to_ascii_lowercase();
+    Some(format!("page:{host}"))
+}
+
 /// A source's stored entries without the blocks learned just now (`newly`): what the store
 /// writes back when a block becomes boilerplate, so it leaves what was already published
 /// too. Entries whose guid is in `fresh` were cleaned with the new knowledge already; their
