@@ -299,6 +299,9 @@ fn reload(
 }
 
 fn log_report(r: &SourceReport) {
+    for w in &r.warnings {
+        tracing::warn!(source = %r.source, "{w}");
+    }
     match &r.outcome {
         Outcome::Error(e) => {
             tracing::warn!(source = %r.source, error = %e, ms = r.duration_ms, next = %r.next_run_at, "fetch failed")

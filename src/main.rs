@@ -231,6 +231,9 @@ fn fetch(config: Config, names: Vec<String>) -> anyhow::Result<ExitCode> {
         );
         runtime().block_on(runner.run_all_with(&sources, |r| {
             bar.println(r.to_string());
+            for w in &r.warnings {
+                bar.println(format!("{}\twarning: {w}", r.source));
+            }
             bar.inc(1);
         }));
         bar.finish_and_clear();
@@ -238,6 +241,9 @@ fn fetch(config: Config, names: Vec<String>) -> anyhow::Result<ExitCode> {
         // Scripted: one line per source, in config order.
         for r in runtime().block_on(runner.run_all(&sources)) {
             println!("{r}");
+            for w in &r.warnings {
+                println!("{}\twarning: {w}", r.source);
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

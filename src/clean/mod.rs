@@ -168,6 +168,7 @@ impl Cleaner {
             agency: wire.agency,
             dateline: wire.dateline,
             byline: wire.byline,
+            media: raw.media.resolved(feed_url),
         }
     }
 }

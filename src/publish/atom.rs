@@ -30,7 +30,11 @@ pub fn render_atom(feed: &FeedInfo<'_>, base: &Url, stories: &[StoredStory]) -> 
             ..Default::default()
         },
     );
-    let (namespaces, extensions) = super::archive::atom_marker(feed.doc);
+    let (mut namespaces, extensions) = super::archive::atom_marker(feed.doc);
+    if super::media::needs_media_ns(stories.iter().map(|s| &s.entry.media), false) {
+        let (prefix, uri) = super::media::MEDIA_NS;
+        namespaces.insert(prefix.into(), uri.into());
+    }
     let updated = stories
         .iter()
         .map(|s| s.entry.updated)
@@ -108,6 +112,7 @@ fn atom_entry(e: &StoredEntry, story: &StoredStory, base: &Url) -> Entry {
             ..Default::default()
         });
     }
+    links.extend(super::media::atom_links(&e.media));
     Entry {
         title: Text::plain(xml_safe(&e.title)),
         id: e.public_id.clone(),
@@ -146,6 +151,7 @@ fn atom_entry(e: &StoredEntry, story: &StoredStory, base: &Url) -> Entry {
             },
         }),
         source: Some(source(e, base)),
+        extensions: super::media::atom_extensions(&e.media),
         ..Default::default()
     }
 }
@@ -258,6 +264,7 @@ mod tests {
             published: t,
             updated: t,
             language: None,
+            media: Default::default(),
         })
     }
 

@@ -12,6 +12,7 @@ pub mod changes;
 pub mod filter;
 mod info;
 pub mod json;
+pub mod media;
 pub mod provenance;
 pub mod rss;
 pub mod server;
@@ -398,16 +399,20 @@ impl Publisher {
             return Ok(None);
         };
         let stories = self.stories(feed)?;
-        let prev = self
-            .with_reader(|store| store.archive_state(&feed.name))?
-            .pages;
-        let info = FeedInfo::of(
+        let (prev, podcast) = self.with_reader(|store| {
+            Ok((
+                store.archive_state(&feed.name)?.pages,
+                store.podcast_of(&feed.sources)?,
+            ))
+        })?;
+        let mut info = FeedInfo::of(
             feed,
             &config,
             Doc::Live {
                 prev: (prev > 0).then_some(prev),
             },
         );
+        info.podcast = podcast;
         let base = &config.server.base_url;
         let body = format.render(&info, base, &stories);
         let newest = stories

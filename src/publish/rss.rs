@@ -9,7 +9,7 @@ use atom_syndication::Link;
 use chrono::{DateTime, Utc};
 use rss::extension::atom::AtomExtension;
 use rss::extension::dublincore::DublinCoreExtension;
-use rss::{Category, Channel, Guid, Item, Source};
+use rss::{Category, Channel, Guid, Image, Item, Source};
 use url::Url;
 
 use super::atom::{distinct_updated, is_web_url, xml_safe};
@@ -25,12 +25,28 @@ pub fn render_rss(feed: &FeedInfo<'_>, base: &Url, stories: &[StoredStory]) -> S
         .max()
         .unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
     let links = feed.feed_links(base, Format::Rss);
-    let (namespaces, extensions) = super::archive::rss_marker(feed.doc);
+    let (mut namespaces, extensions) = super::archive::rss_marker(feed.doc);
+    if super::media::needs_media_ns(stories.iter().map(|s| &s.entry.media), true) {
+        let (prefix, uri) = super::media::MEDIA_NS;
+        namespaces.insert(prefix.into(), uri.into());
+    }
+    let podcast = feed.podcast.as_ref();
     let channel = Channel {
         title: xml_safe(feed.title),
         link: base.to_string(),
         description: xml_safe(&feed.description()),
-        language: feed.language.clone(),
+        // A podcast app wants a language; the podcast's own serves when the feed names none.
+        language: feed
+            .language
+            .clone()
+            .or_else(|| podcast.and_then(|p| p.language.clone())),
+        image: podcast.and_then(|p| p.image.as_ref()).map(|url| Image {
+            url: url.clone(),
+            title: xml_safe(feed.title),
+            link: base.to_string(),
+            ..Default::default()
+        }),
+        itunes_ext: podcast.map(super::media::itunes_channel),
         last_build_date: Some(updated.to_rfc2822()),
         generator: Some(format!("wirefeed {}", env!("CARGO_PKG_VERSION"))),
         docs: Some("https://www.rssboard.org/rss-specification".into()),
@@ -39,7 +55,7 @@ pub fn render_rss(feed: &FeedInfo<'_>, base: &Url, stories: &[StoredStory]) -> S
         items: distinct_updated(stories)
             .iter()
             .zip(stories)
-            .map(|(e, s)| item(e, s))
+            .map(|(e, s)| item(e, s, podcast.is_some()))
             .collect(),
         namespaces,
         extensions,
@@ -61,7 +77,8 @@ pub fn render_rss(feed: &FeedInfo<'_>, base: &Url, stories: &[StoredStory]) -> S
     )
 }
 
-fn item(e: &StoredEntry, story: &StoredStory) -> Item {
+/// One story's item; `podcast` when the channel is one (items then carry iTunes elements).
+fn item(e: &StoredEntry, story: &StoredStory, podcast: bool) -> Item {
     let body = e.content.as_deref().or(e.summary.as_deref());
     let related: Vec<Link> = super::atom::related_urls(e, story)
         .into_iter()
@@ -106,6 +123,11 @@ fn item(e: &StoredEntry, story: &StoredStory) -> Item {
             ..Default::default()
         }),
         atom_ext: (!related.is_empty()).then_some(AtomExtension { links: related }),
+        enclosure: super::media::rss_enclosure(&e.media),
+        extensions: super::media::rss_extensions(&e.media),
+        itunes_ext: podcast
+            .then(|| super::media::itunes_item(&e.media))
+            .flatten(),
         ..Default::default()
     }
 }

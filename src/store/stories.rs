@@ -429,7 +429,8 @@ impl Store {
             .prepare_cached(
                 "SELECT e.id, s.name, s.feed_title, s.feed_self, e.url, e.title, e.author,
                         e.summary, e.content, e.categories, e.guid,
-                        length(coalesce(e.content, e.summary, '')), s.feed_language, s.feed_link
+                        length(coalesce(e.content, e.summary, '')), s.feed_language, s.feed_link,
+                        e.media
                  FROM entries e JOIN sources s ON s.id = e.source_id
                  WHERE e.story_id = ?1 ORDER BY e.id",
             )
@@ -456,6 +457,9 @@ impl Store {
                         published: from_ts(published),
                         updated: from_ts(updated.max(published)),
                         language: r.get(12)?,
+                        media: crate::model::EntryMedia::from_json(
+                            r.get::<_, Option<String>>(14)?.as_deref(),
+                        ),
                     },
                 ))
             })
