@@ -91,7 +91,7 @@ pub async fn run(config_path: PathBuf) -> anyhow::Result<()> {
 
     loop {
         let now = Utc::now();
-        for source in &config.sources {
+        for source in config.sources.iter().filter(|s| s.enabled) {
             let due = next_runs.get(&source.name).is_none_or(|t| *t <= now);
             // Due sources beyond a small window wait their turn here rather than as parked
             // tasks; the next report that comes back wakes the loop.
@@ -106,7 +106,7 @@ pub async fn run(config_path: PathBuf) -> anyhow::Result<()> {
         }
         let wake = next_runs
             .iter()
-            .filter(|(n, _)| !in_flight.contains(*n))
+            .filter(|(n, _)| !in_flight.contains(*n) && config.source(n).is_some_and(|s| s.enabled))
             .map(|(_, t)| *t)
             .min()
             .map(|t| (t - now).to_std().unwrap_or(Duration::ZERO))

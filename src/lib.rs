@@ -43,6 +43,7 @@ pub mod dedup;
 pub mod fetch;
 pub mod harness;
 pub mod ingest;
+pub mod keywords;
 pub mod logging;
 pub mod metrics;
 pub mod model;

@@ -214,12 +214,15 @@ fn fetch(config: Config, names: Vec<String>) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::from(2));
     }
-    let sources: Vec<_> = config
+    let (sources, disabled): (Vec<_>, Vec<_>) = config
         .sources
         .iter()
         .filter(|s| names.is_empty() || names.contains(&s.name))
         .cloned()
-        .collect();
+        .partition(|s| s.enabled);
+    for s in &disabled {
+        println!("{}\tdisabled (enabled = false in the config): not fetched", s.name);
+    }
     let store = Store::open(&config.storage.database)?;
     let writer = Arc::new(Mutex::new(store));
     let runner = Runner::new(&config, writer)?;

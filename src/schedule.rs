@@ -281,6 +281,29 @@ pub enum Attempt {
     },
 }
 
+/// A source's own bounds on its publisher's polling hints (`min_interval`,
+/// `max_interval`): a `<ttl>` of a day must not hide a source that matters for a day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct HintBounds {
+    /// The user's own floor: it replaces the publisher's hints (shorter or longer).
+    pub min: Option<Duration>,
+    /// The longest the publisher's hints may push the next fetch out.
+    pub max: Option<Duration>,
+}
+
+impl HintBounds {
+    /// The floor the next fetch waits for, given the publisher's longest hint: `min` when
+    /// set (a `min_interval` below a `<ttl>` overrides the ttl), else the hint capped at
+    /// `max`.
+    pub fn floor(&self, hint: Option<Duration>) -> Option<Duration> {
+        match (self.min, hint, self.max) {
+            (Some(min), _, _) => Some(min),
+            (None, Some(h), Some(max)) => Some(h.min(max)),
+            (None, hint, _) => hint,
+        }
+    }
+}
+
 /// Limits on how far the publisher's hints and the backoff may push the next attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Backoff {
@@ -484,6 +507,27 @@ mod tests {
         let weekly = CronSchedule::parse("0 0 * * 1").unwrap();
         let w = plan_next(&weekly, "x", now, Attempt::Success { floor: absurd }, b);
         assert!(w >= at(2026, 1, 12, 0, 0), "{w}");
+    }
+
+    #[test]
+    fn a_sources_bounds_override_or_cap_the_publishers_hint() {
+        let (h, m) = (Duration::from_secs(3600), Duration::from_secs(60));
+        let day = Some(Duration::from_secs(86_400));
+        let none = HintBounds::default();
+        assert_eq!(none.floor(day), day);
+        let min = HintBounds {
+            min: Some(m * 10),
+            max: None,
+        };
+        assert_eq!(min.floor(day), Some(m * 10), "a min_interval below a ttl wins");
+        assert_eq!(min.floor(None), Some(m * 10));
+        let max = HintBounds {
+            min: None,
+            max: Some(h),
+        };
+        assert_eq!(max.floor(day), Some(h));
+        assert_eq!(max.floor(Some(m)), Some(m));
+        assert_eq!(max.floor(None), None);
     }
 
     #[test]

@@ -481,3 +481,51 @@ fn short_tokens_are_a_warning_and_bad_ones_an_error() {
         "{p}"
     );
 }
+
+#[test]
+fn per_source_switch_filters_and_interval_bounds_are_read() {
+    let c = parse(
+        r#"
+[[sources]]
+name = "paused"
+url = "https://example.org/rss"
+enabled = false
+include = ["flood", "quake"]
+exclude = ["(?i)sport"]
+min_interval = "10m"
+max_interval = "2h"
+
+[[sources]]
+name = "plain"
+url = "https://example.org/other"
+"#,
+    )
+    .unwrap();
+    let (paused, plain) = (&c.sources[0], &c.sources[1]);
+    assert!(!paused.enabled && plain.enabled);
+    assert_eq!(paused.include, ["flood", "quake"]);
+    assert_eq!(paused.exclude, ["(?i)sport"]);
+    assert_eq!(paused.hints.min, Some(Duration::from_secs(600)));
+    assert_eq!(paused.hints.max, Some(Duration::from_secs(7200)));
+    assert_eq!(plain.hints, crate::schedule::HintBounds::default());
+    assert!(plain.include.is_empty() && plain.exclude.is_empty());
+}
+
+#[test]
+fn bad_source_filters_and_crossed_interval_bounds_are_located() {
+    let p = problems(
+        r#"[[sources]]
+name = "s"
+url = "https://example.org/rss"
+include = ["(unclosed"]
+min_interval = "2h"
+max_interval = "10m"
+"#,
+    );
+    assert_eq!(p.len(), 2, "{p:?}");
+    assert!(p[0].starts_with("/etc/wirefeed/test.toml:4:12: invalid pattern"), "{p:?}");
+    assert!(
+        p[1].starts_with("/etc/wirefeed/test.toml:6:16: max_interval \"10m\" is shorter than min_interval (2h)"),
+        "{p:?}"
+    );
+}

@@ -269,6 +269,17 @@ pub async fn ingest_source(
         Attempted::NotModified { .. } => (None, None, None, Vec::new()),
     };
     report.entries_seen = entries.as_ref().map_or(0, Vec::len);
+    // The source's own keyword patterns: what they leave out is never stored.
+    if let Some(list) = entries.as_mut()
+        && !(source.include.is_empty() && source.exclude.is_empty())
+    {
+        let filter = crate::keywords::KeywordFilter::new(&source.include, &source.exclude);
+        list.retain(|e| {
+            let body = e.content.as_deref().or(e.summary.as_deref()).unwrap_or("");
+            filter.keeps(&e.title, body)
+        });
+        report.filtered = report.entries_seen - list.len();
+    }
     let pages = match entries.as_mut() {
         Some(list) if source.full_text => {
             fulltext::enrich(fetcher, &request, writer, list, now).await
