@@ -98,21 +98,27 @@ impl EntryMedia {
                 .filter(|u| matches!(u.scheme(), "http" | "https") && u.has_host())
                 .map(String::from)
         };
-        let mut seen = std::collections::HashSet::new();
-        let files = self
-            .files
-            .iter()
-            .filter_map(|m| {
-                let url = abs(&m.url)?;
-                seen.insert((url.clone(), m.role)).then(|| Media {
-                    url,
-                    mime: m.mime.as_deref().and_then(clean_mime),
-                    medium: m.medium.as_deref().map(str::to_ascii_lowercase),
-                    ..m.clone()
-                })
-            })
-            .take(MAX_FILES)
-            .collect();
+        // One file per URL: a Media RSS copy of an enclosure (podcasts write both) only
+        // fills in what the first one left out. Thumbnails are pictures, kept apart.
+        let mut files: Vec<Media> = Vec::new();
+        for m in &self.files {
+            let Some(url) = abs(&m.url) else { continue };
+            let thumb = m.role == MediaRole::Thumbnail;
+            let same = files
+                .iter()
+                .position(|f| f.url == url && (f.role == MediaRole::Thumbnail) == thumb);
+            let m = Media {
+                url,
+                mime: m.mime.as_deref().and_then(clean_mime),
+                medium: m.medium.as_deref().map(str::to_ascii_lowercase),
+                ..m.clone()
+            };
+            match same {
+                Some(i) => files[i].fill_from(m),
+                None if files.len() < MAX_FILES => files.push(m),
+                None => {}
+            }
+        }
         EntryMedia {
             files,
             image: self.image.as_deref().and_then(abs),
@@ -192,6 +198,17 @@ impl EntryMedia {
 }
 
 impl Media {
+    /// Fills what this description of a file leaves out from another of the same file.
+    fn fill_from(&mut self, other: Media) {
+        self.mime = self.mime.take().or(other.mime);
+        self.length = self.length.or(other.length);
+        self.medium = self.medium.take().or(other.medium);
+        self.width = self.width.or(other.width);
+        self.height = self.height.or(other.height);
+        self.duration = self.duration.or(other.duration);
+        self.title = self.title.take().or(other.title);
+    }
+
     /// The MIME type to publish: the declared one, else one guessed from the file name or
     /// the medium, else `application/octet-stream` (RSS requires a type).
     pub fn mime_or_guess(&self) -> String {
@@ -324,7 +341,10 @@ mod tests {
                 file("/audio/1.mp3", MediaRole::Enclosure),
                 file("javascript:alert(1)", MediaRole::Enclosure),
                 file("/audio/1.mp3", MediaRole::Enclosure),
-                file("/audio/1.mp3", MediaRole::Content),
+                Media {
+                    length: Some(42),
+                    ..file("/audio/1.mp3", MediaRole::Content)
+                },
                 file("data:image/png;base64,AAAA", MediaRole::Thumbnail),
             ],
             image: Some("cover.jpg".into()),
@@ -335,11 +355,10 @@ mod tests {
         let urls: Vec<(&str, MediaRole)> = r.files.iter().map(|m| (m.url.as_str(), m.role)).collect();
         assert_eq!(
             urls,
-            [
-                ("https://pods.example/audio/1.mp3", MediaRole::Enclosure),
-                ("https://pods.example/audio/1.mp3", MediaRole::Content),
-            ]
+            [("https://pods.example/audio/1.mp3", MediaRole::Enclosure)],
+            "a Media RSS copy of the enclosure is the same file"
         );
+        assert_eq!(r.files[0].length, Some(42));
         assert_eq!(r.image.as_deref(), Some("https://pods.example/feed/cover.jpg"));
     }
 

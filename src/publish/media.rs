@@ -24,7 +24,7 @@ pub const MEDIA_NS: (&str, &str) = ("media", "http://search.yahoo.com/mrss/");
 pub fn needs_media_ns<'a>(entries: impl IntoIterator<Item = &'a EntryMedia>, rss: bool) -> bool {
     entries
         .into_iter()
-        .any(|m| !pictures(m).is_empty() || (rss && !rss_contents(m).is_empty()))
+        .any(|m| !media_elements(m, rss).is_empty())
 }
 
 /// The entry's pictures, each once: its own image, then its thumbnails.
