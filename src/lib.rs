@@ -38,8 +38,10 @@
 
 pub mod clean;
 pub mod config;
+pub mod control;
 pub mod daemon;
 pub mod dedup;
+pub mod discover;
 pub mod fetch;
 pub mod harness;
 pub mod ingest;

@@ -11,6 +11,7 @@ mod diagnostics;
 pub mod edit;
 mod interpolate;
 mod raw;
+pub mod watch;
 mod warnings;
 
 use std::collections::HashSet;
