@@ -80,8 +80,7 @@ pub fn render_atom(feed: &FeedInfo<'_>, base: &Url, stories: &[StoredStory]) -> 
     // The declaration atom_syndication writes names no encoding; say it, for strict readers.
     let rest = s.strip_prefix("<?xml version=\"1.0\"?>").unwrap_or(&s);
     format!(
-        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n{}\n{}",
-        super::stylesheet_pi(base),
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n{}",
         rest.trim_start()
     )
 }

@@ -65,14 +65,13 @@ pub fn render_rss(feed: &FeedInfo<'_>, base: &Url, stories: &[StoredStory]) -> S
         .write_to(Vec::new())
         .expect("writing to a Vec cannot fail");
     let body = String::from_utf8(out).expect("rss writer emits UTF-8");
-    // Our own declaration (naming the encoding, for strict readers), then the stylesheet.
+    // Our own declaration, naming the encoding, for strict readers.
     let rest = match body.strip_prefix("<?xml") {
         Some(decl) => decl.split_once("?>").map_or("", |(_, r)| r),
         None => &body,
     };
     format!(
-        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n{}\n{}",
-        super::stylesheet_pi(base),
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n{}",
         rest.trim_start()
     )
 }
