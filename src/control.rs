@@ -23,6 +23,12 @@ pub fn folder(database: &Path) -> PathBuf {
     PathBuf::from(p)
 }
 
+/// Makes the request folder (the daemon does, at start): owned by the daemon's user, so it
+/// can delete the requests an administrator leaves there.
+pub fn prepare(database: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(folder(database))
+}
+
 /// One request to fetch a source, as the daemon reads it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RefreshRequest {

@@ -45,6 +45,9 @@ pub async fn run(config_path: PathBuf) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", config.server.listen))?;
     let local = listener.local_addr()?;
+    if let Err(e) = crate::control::prepare(&config.storage.database) {
+        tracing::warn!(error = %e, "cannot make the request folder; `wirefeed refresh` will not reach this daemon");
+    }
     let _pid_file = crate::pidfile::PidFile::create(&config.storage.database)
         .map_err(|e| tracing::warn!(error = %e, "cannot write the pid file; `opml import` will not reload this daemon"))
         .ok();
@@ -86,7 +89,9 @@ pub async fn run(config_path: PathBuf) -> anyhow::Result<()> {
     let mut sigusr1 = signal(SignalKind::user_defined1())?;
     // Saving the file reloads it. Without a watch (inotify limits) SIGHUP still works.
     let mut watch = crate::config::watch::watch(&config_path)
-        .map_err(|e| tracing::warn!(error = %e, "cannot watch the config file; reload it with SIGHUP"))
+        .map_err(
+            |e| tracing::warn!(error = %e, "cannot watch the config file; reload it with SIGHUP"),
+        )
         .ok();
     let mut loaded = crate::config::watch::fingerprint(&config_path);
     let mut settle_at: Option<tokio::time::Instant> = None;
@@ -225,7 +230,8 @@ pub async fn run(config_path: PathBuf) -> anyhow::Result<()> {
             loaded = crate::config::watch::fingerprint(&config_path);
             match reload(&config_path, &config, &runner, &writer) {
                 Ok((new_config, new_runner)) => {
-                    let known: HashSet<&str> = new_config.sources.iter().map(|s| s.name.as_str()).collect();
+                    let known: HashSet<&str> =
+                        new_config.sources.iter().map(|s| s.name.as_str()).collect();
                     next_runs.retain(|n, _| known.contains(n.as_str()));
                     for s in &new_config.sources {
                         let changed = config.source(&s.name) != Some(s);
@@ -237,20 +243,29 @@ pub async fn run(config_path: PathBuf) -> anyhow::Result<()> {
                     config = Arc::new(new_config);
                     publisher.set_config(config.clone());
                     publisher.changed();
-                    let names: Vec<String> = config.sources.iter().map(|s| s.name.clone()).collect();
+                    let names: Vec<String> =
+                        config.sources.iter().map(|s| s.name.clone()).collect();
                     status.reconfigured(&names);
                     metrics.set_sources(status.sources(), status.failing());
                     for w in &config.warnings {
                         tracing::warn!("{w}");
                     }
-                    tracing::info!(sources = config.sources.len(), feeds = config.feeds.len(), "config reloaded");
+                    tracing::info!(
+                        sources = config.sources.len(),
+                        feeds = config.feeds.len(),
+                        "config reloaded"
+                    );
                 }
                 Err(e) => {
                     // A message about a bad value may quote it, credentials and all.
-                    let e = crate::redact::Redactor::default().scrub(&e.to_string()).into_owned();
+                    let e = crate::redact::Redactor::default()
+                        .scrub(&e.to_string())
+                        .into_owned();
                     tracing::error!(error = %e, "config reload failed; keeping the running config");
                     let first = e.to_string().lines().next().unwrap_or_default().to_string();
-                    status.set_note(format!("config reload failed, running the previous config: {first}"));
+                    status.set_note(format!(
+                        "config reload failed, running the previous config: {first}"
+                    ));
                 }
             }
             crate::notify::ready(&status.render());

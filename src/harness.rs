@@ -32,24 +32,28 @@ pub fn feed_bytes(data: &[u8]) {
         std::hint::black_box(
             crate::dedup::Dedup::new(Default::default()).keys(clean.link.as_deref(), &fp),
         );
-        stories.push(crate::model::StoredStory::single(crate::model::StoredEntry {
-            public_id: format!("urn:uuid:{}", stories.len()),
-            source_name: "fuzz".into(),
-            link: clean.link,
-            title: clean.title,
-            summary: clean.summary,
-            content: clean.content,
-            categories: clean.categories,
-            media: clean.media,
-            ..Default::default()
-        }));
+        stories.push(crate::model::StoredStory::single(
+            crate::model::StoredEntry {
+                public_id: format!("urn:uuid:{}", stories.len()),
+                source_name: "fuzz".into(),
+                link: clean.link,
+                title: clean.title,
+                summary: clean.summary,
+                content: clean.content,
+                categories: clean.categories,
+                media: clean.media,
+                ..Default::default()
+            },
+        ));
     }
     let mut info = crate::publish::FeedInfo::named("fuzz", "Fuzz");
     info.podcast = feed.meta.podcast;
     let site = Url::parse("http://127.0.0.1:8080/").expect("literal URL");
     for format in crate::publish::Format::ALL {
         std::hint::black_box(format.render(&info, &site, &stories));
-        std::hint::black_box(crate::publish::html::render_html(&info, &site, &stories, format));
+        std::hint::black_box(crate::publish::html::render_html(
+            &info, &site, &stories, format,
+        ));
     }
 }
 

@@ -53,7 +53,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the daemon: fetch every source on its schedule and serve the feeds over HTTP.
-    /// SIGHUP reloads the config; SIGTERM or Ctrl-C stops cleanly.
+    /// Saving the config (or SIGHUP) reloads it; SIGTERM or Ctrl-C stops cleanly.
     Run,
     /// Fetch sources once (all, or those named) and exit. Prints one line per source.
     Fetch {
@@ -223,7 +223,10 @@ fn broken_pipe(e: &anyhow::Error) -> bool {
 }
 
 fn opml_export(config: &Config, with_secrets: bool) -> anyhow::Result<ExitCode> {
-    out!("{}", wirefeed::opml::export(config, with_secrets).trim_end());
+    out!(
+        "{}",
+        wirefeed::opml::export(config, with_secrets).trim_end()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -290,7 +293,10 @@ fn fetch(config: Config, names: Vec<String>) -> anyhow::Result<ExitCode> {
         .cloned()
         .partition(|s| s.enabled);
     for s in &disabled {
-        out!("{}\tdisabled (enabled = false in the config): not fetched", s.name);
+        out!(
+            "{}\tdisabled (enabled = false in the config): not fetched",
+            s.name
+        );
     }
     let store = Store::open(&config.storage.database)?;
     let writer = Arc::new(Mutex::new(store));

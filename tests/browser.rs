@@ -189,7 +189,9 @@ async fn status_page_and_feeds_render_in_chromium() {
         assert!(items.contains(&"Story 2 & more".to_string()), "{items:?}");
         // Each item names its outlet; subscribe links in every format.
         assert!(
-            texts(&dom, "li.item div.muted").iter().all(|m| m.contains("Outlet")),
+            texts(&dom, "li.item div.muted")
+                .iter()
+                .all(|m| m.contains("Outlet")),
             "{ext}"
         );
         for f in ["atom", "rss", "json"] {
@@ -200,7 +202,9 @@ async fn status_page_and_feeds_render_in_chromium() {
             );
         }
         assert!(
-            dom.select(&Selector::parse("script").unwrap()).next().is_none(),
+            dom.select(&Selector::parse("script").unwrap())
+                .next()
+                .is_none(),
             "{ext}: a script"
         );
     }

@@ -254,7 +254,10 @@ async fn canary_secrets_never_appear_in_anything_wirefeed_serves_writes_prints_o
         .await
         .unwrap();
     assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8");
-    seen.push(("browser view of an archive page".into(), page.bytes().await.unwrap().to_vec()));
+    seen.push((
+        "browser view of an archive page".into(),
+        page.bytes().await.unwrap().to_vec(),
+    ));
     for route in ["/", "/opml", "/feeds/all.atom", "/feeds/all/archive/1.rss"] {
         let r = get(&client, &format!("{base}{route}"), None).await;
         assert_eq!(r.status(), 401, "{route} without a token");

@@ -23,8 +23,14 @@ fn check_warns_about_a_config_with_nothing_to_fetch_or_publish() {
     assert_eq!(out.status.code(), Some(0));
     let err = String::from_utf8_lossy(&out.stderr);
     let p = empty.display();
-    assert!(err.contains(&format!("{p}:1:1: warning: no [[sources]]")), "{err}");
-    assert!(err.contains(&format!("{p}:1:1: warning: no [[feeds]]")), "{err}");
+    assert!(
+        err.contains(&format!("{p}:1:1: warning: no [[sources]]")),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("{p}:1:1: warning: no [[feeds]]")),
+        "{err}"
+    );
 
     let no_feeds = dir.path().join("no-feeds.toml");
     std::fs::write(
@@ -58,7 +64,10 @@ fn extract_exits_1_on_what_is_not_an_article() {
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("garbage.bin is not an HTML page (it is binary data)"), "{err}");
+    assert!(
+        err.contains("garbage.bin is not an HTML page (it is binary data)"),
+        "{err}"
+    );
 
     let empty_page = dir.path().join("menu.html");
     std::fs::write(
@@ -124,7 +133,11 @@ fn output_cut_short_by_a_closed_pipe_ends_quietly() {
         .collect();
     let config = common::write_config(dir.path(), 1, &sources, "[[feeds]]\nname = \"all\"\n");
     let c = config.to_str().unwrap();
-    assert!(wirefeed(&["--config", c, "fetch", "--source", "local"]).status.success());
+    assert!(
+        wirefeed(&["--config", c, "fetch", "--source", "local"])
+            .status
+            .success()
+    );
     for args in [
         vec!["boilerplate", "--all"],
         vec!["opml", "export"],

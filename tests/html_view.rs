@@ -62,7 +62,11 @@ async fn start(server_keys: &str, n: usize) -> (FeedServer, tempfile::TempDir, D
         "[[feeds]]\nname = \"all\"\ntitle = \"All\"\nlimit = 2\n",
     );
     let text = std::fs::read_to_string(&config).unwrap();
-    std::fs::write(&config, text.replacen("[server]\n", &format!("[server]\n{server_keys}"), 1)).unwrap();
+    std::fs::write(
+        &config,
+        text.replacen("[server]\n", &format!("[server]\n{server_keys}"), 1),
+    )
+    .unwrap();
     let daemon = Daemon::start(&config, port);
     (server, dir, daemon)
 }
@@ -89,8 +93,13 @@ async fn browsers_get_the_page_and_readers_get_the_feed() {
         assert!(csp.contains("default-src 'none'"), "{csp}");
         assert!(page.headers()["vary"].to_str().unwrap().contains("Accept"));
         let html = page.text().await.unwrap();
-        assert!(html.contains(&format!("<code id=\"feed-url\">{url}</code>")), "{html}");
-        assert!(html.contains("<li class=\"item\"><h2><a href=\"http://outlet.example/5\">Story 5</a></h2>"));
+        assert!(
+            html.contains(&format!("<code id=\"feed-url\">{url}</code>")),
+            "{html}"
+        );
+        assert!(html.contains(
+            "<li class=\"item\"><h2><a href=\"http://outlet.example/5\">Story 5</a></h2>"
+        ));
         assert!(html.contains("href=\"http://outlet.example/5.mp3\" type=\"audio/mpeg\""));
         assert!(!html.contains("<script"));
 
@@ -106,12 +115,9 @@ async fn browsers_get_the_page_and_readers_get_the_feed() {
     assert_eq!(page.status(), 200);
     assert_eq!(content_type(&page), "text/html; charset=utf-8");
     let etag = page.headers()["etag"].to_str().unwrap().to_string();
-    assert!(
-        page.text()
-            .await
-            .unwrap()
-            .contains(&format!("<code id=\"feed-url\">{base}/feeds/all.atom</code>"))
-    );
+    assert!(page.text().await.unwrap().contains(&format!(
+        "<code id=\"feed-url\">{base}/feeds/all.atom</code>"
+    )));
     let again = common::client()
         .get(format!("{base}/feeds/all.html"))
         .header("if-none-match", &etag)
@@ -120,14 +126,20 @@ async fn browsers_get_the_page_and_readers_get_the_feed() {
         .unwrap();
     assert_eq!(again.status(), 304);
     assert_eq!(get(&format!("{base}/feed.xsl"), None).await.status(), 404);
-    assert_eq!(get(&format!("{base}/feeds/none.html"), None).await.status(), 404);
+    assert_eq!(
+        get(&format!("{base}/feeds/none.html"), None).await.status(),
+        404
+    );
 
     // An archive page in a browser is a page too, linking the live feed.
     let archive = get(&format!("{base}/feeds/all/archive/1.rss"), Some(CHROMIUM)).await;
     assert_eq!(content_type(&archive), "text/html; charset=utf-8");
     let html = archive.text().await.unwrap();
     assert!(html.contains("archive page 1"), "{html}");
-    assert!(html.contains(&format!("href=\"{base}/feeds/all.rss\" rel=\"current\"")), "{html}");
+    assert!(
+        html.contains(&format!("href=\"{base}/feeds/all.rss\" rel=\"current\"")),
+        "{html}"
+    );
     assert_eq!(html.matches("<li class=\"item\">").count(), 2, "{html}");
     let xml = get(&format!("{base}/feeds/all/archive/1.rss"), Some(FEEDPARSER)).await;
     assert_eq!(content_type(&xml), "application/rss+xml; charset=utf-8");
@@ -163,5 +175,12 @@ async fn the_page_keeps_the_feeds_access_rules() {
         .unwrap();
     assert_eq!(by_header.status(), 200);
     assert_eq!(content_type(&by_header), "text/html; charset=utf-8");
-    assert_eq!(by_header.headers()["cache-control"].to_str().unwrap().split(',').next(), Some("private"));
+    assert_eq!(
+        by_header.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .split(',')
+            .next(),
+        Some("private")
+    );
 }

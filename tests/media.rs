@@ -17,15 +17,24 @@ const EP1: &str = "Episode 1: why anyone keeps a harbour";
 
 /// What the fixture podcast carries, by episode: (url, length, type) of its one audio file.
 fn expected(server: &FeedServer) -> BTreeMap<String, Vec<Enclosure>> {
-    let e = |url: &str, len: &str, ty: &str| vec![(url.to_string(), len.to_string(), ty.to_string())];
+    let e =
+        |url: &str, len: &str, ty: &str| vec![(url.to_string(), len.to_string(), ty.to_string())];
     BTreeMap::from([
         (
             EP3.to_string(),
-            e("http://media.harbour-hours.example/audio/hh-3.mp3", "48213504", "audio/mpeg"),
+            e(
+                "http://media.harbour-hours.example/audio/hh-3.mp3",
+                "48213504",
+                "audio/mpeg",
+            ),
         ),
         (
             EP2.to_string(),
-            e("http://media.harbour-hours.example/audio/hh-2.m4a", "39845888", "audio/mp4"),
+            e(
+                "http://media.harbour-hours.example/audio/hh-2.m4a",
+                "39845888",
+                "audio/mp4",
+            ),
         ),
         // A relative enclosure URL is resolved against the feed's address.
         (
@@ -120,9 +129,10 @@ async fn a_podcast_keeps_every_enclosure_in_every_format() {
     // A podcast app reads the episodes, their running times and pictures, and the cover.
     for ext in ["rss", "atom"] {
         let url = format!("{base}/feeds/pod.{ext}");
-        let (title, cover, episodes) = tokio::task::spawn_blocking(move || podcastparser_episodes(&url))
-            .await
-            .unwrap();
+        let (title, cover, episodes) =
+            tokio::task::spawn_blocking(move || podcastparser_episodes(&url))
+                .await
+                .unwrap();
         assert_eq!(title, "Harbour Hours, republished");
         let by_title: BTreeMap<&str, &common::readers::Episode> =
             episodes.iter().map(|e| (e.title.as_str(), e)).collect();
@@ -146,7 +156,10 @@ async fn a_podcast_keeps_every_enclosure_in_every_format() {
             assert_eq!(ep3.total_time, 50 * 60 + 13);
             assert_eq!(by_title[EP2].total_time, 3725);
             assert_eq!(by_title[EP1].total_time, 43 * 60 + 41);
-            assert_eq!(cover.as_deref(), Some("http://harbour-hours.example/cover.jpg"));
+            assert_eq!(
+                cover.as_deref(),
+                Some("http://harbour-hours.example/cover.jpg")
+            );
         }
     }
 
@@ -160,7 +173,10 @@ async fn a_podcast_keeps_every_enclosure_in_every_format() {
         .iter()
         .find(|i| i["title"] == EP3)
         .unwrap();
-    assert_eq!(ep3["image"], "http://media.harbour-hours.example/art/hh-3.jpg");
+    assert_eq!(
+        ep3["image"],
+        "http://media.harbour-hours.example/art/hh-3.jpg"
+    );
     assert_eq!(ep3["attachments"][0]["duration_in_seconds"], 50 * 60 + 13);
 }
 
@@ -194,14 +210,16 @@ async fn documents_with_broken_items_keep_the_good_ones_and_name_the_bad() {
             r#"{{"id":"{id}","url":"http://tidewater.example/{id}","title":"{title}","content_text":"The {title} text."}}"#
         )
     };
-    let json = json_doc(&[
-        good("t-1", "Ferry timetable changes"),
-        r#"{"id":"t-2","url":12345,"title":"A numeric url"}"#.into(),
-        "null".into(),
-        r#"{"id":"t-4","title":"String tags","tags":"harbour"}"#.into(),
-        good("t-5", "Storm warning lifted"),
-    ]
-    .join(","));
+    let json = json_doc(
+        &[
+            good("t-1", "Ferry timetable changes"),
+            r#"{"id":"t-2","url":12345,"title":"A numeric url"}"#.into(),
+            "null".into(),
+            r#"{"id":"t-4","title":"String tags","tags":"harbour"}"#.into(),
+            good("t-5", "Storm warning lifted"),
+        ]
+        .join(","),
+    );
     let item = |guid: &str, title: &str, extra: &str| {
         format!(
             "<item><guid>{guid}</guid><title>{title}</title><link>http://quayside.example/{guid}</link>\
@@ -211,8 +229,16 @@ async fn documents_with_broken_items_keep_the_good_ones_and_name_the_bad() {
     let rss = rss_doc(
         &[
             item("q-1", "Harbour wall repaired", ""),
-            item("q-2", "An unclosed tag", "<content:encoded><b>bold</content:encoded>"),
-            item("q-3", "A character that cannot be", "<category>&#xFFFFFF;</category>"),
+            item(
+                "q-2",
+                "An unclosed tag",
+                "<content:encoded><b>bold</content:encoded>",
+            ),
+            item(
+                "q-3",
+                "A character that cannot be",
+                "<category>&#xFFFFFF;</category>",
+            ),
             item("q-4", "New crane arrives", ""),
         ]
         .concat(),
@@ -244,7 +270,11 @@ async fn documents_with_broken_items_keep_the_good_ones_and_name_the_bad() {
     .await
     .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // Each source fetched fine, with its good items new and each bad one named.
     for (source, new) in [("tidewater", 2), ("quayside", 2)] {
         assert!(
@@ -345,7 +375,11 @@ fn the_corpus_podcast_keeps_its_hundred_enclosures() {
             .args(args)
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         out.stdout
     };
     run(&["fetch"]);
@@ -358,7 +392,10 @@ fn the_corpus_podcast_keeps_its_hundred_enclosures() {
             assert_eq!(files.len(), 1, "{format}: {title}: {files:?}");
             let (url, length, ty) = &files[0];
             assert!(url.starts_with("http") && url.ends_with(".mp3"), "{url}");
-            assert!(length.parse::<u64>().unwrap() > 1_000_000, "{title}: {length}");
+            assert!(
+                length.parse::<u64>().unwrap() > 1_000_000,
+                "{title}: {length}"
+            );
             assert_eq!(ty, "audio/mpeg");
         }
     }
@@ -366,5 +403,9 @@ fn the_corpus_podcast_keeps_its_hundred_enclosures() {
         serde_json::from_slice(&run(&["render", "pod", "--format", "json"])).unwrap();
     let items = json["items"].as_array().unwrap();
     assert_eq!(items.len(), 100);
-    assert!(items.iter().all(|i| i["attachments"][0]["mime_type"] == "audio/mpeg"));
+    assert!(
+        items
+            .iter()
+            .all(|i| i["attachments"][0]["mime_type"] == "audio/mpeg")
+    );
 }

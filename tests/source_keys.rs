@@ -116,8 +116,15 @@ async fn sources_can_be_paused_filtered_and_held_to_their_own_intervals() {
         out.contains("paused\tdisabled (enabled = false in the config): not fetched"),
         "{out}"
     );
-    assert!(out.contains("filtered\tnew\tnew=2 updated=0 unchanged=0 filtered=3"), "{out}");
-    assert_eq!(server.full_responses("a.xml"), 0, "a disabled source is never asked");
+    assert!(
+        out.contains("filtered\tnew\tnew=2 updated=0 unchanged=0 filtered=3"),
+        "{out}"
+    );
+    assert_eq!(
+        server.full_responses("a.xml"),
+        0,
+        "a disabled source is never asked"
+    );
     assert_eq!(server.full_responses("b.xml"), 1);
 
     let (entries, next) = stored(&dir.path().join("wirefeed.db"));

@@ -55,7 +55,12 @@ fn text(b: &[u8]) -> String {
 
 /// A config with no sources yet, allowed to fetch from the loopback feed server.
 fn empty_config(dir: &Path, port: u16) -> std::path::PathBuf {
-    common::write_config(dir, port, &[], "[[feeds]]\nname = \"all\"\ntitle = \"All\"\n")
+    common::write_config(
+        dir,
+        port,
+        &[],
+        "[[feeds]]\nname = \"all\"\ntitle = \"All\"\n",
+    )
 }
 
 async fn outlets() -> FeedServer {
@@ -94,26 +99,56 @@ async fn add_lists_a_pages_feeds_then_adds_the_one_picked() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     let listed = text(&out.stdout);
-    assert!(listed.contains(&format!("1. {}", server.url("world.xml"))), "{listed}");
-    assert!(listed.contains(&format!("2. {}", server.url("sport.xml"))), "{listed}");
+    assert!(
+        listed.contains(&format!("1. {}", server.url("world.xml"))),
+        "{listed}"
+    );
+    assert!(
+        listed.contains(&format!("2. {}", server.url("sport.xml"))),
+        "{listed}"
+    );
     assert!(listed.contains("Outlet Sport (RSS, 1 entry)"), "{listed}");
     assert!(text(&out.stderr).contains("--pick N"));
-    assert_eq!(std::fs::read_to_string(&config).unwrap(), before, "nothing added yet");
+    assert_eq!(
+        std::fs::read_to_string(&config).unwrap(),
+        before,
+        "nothing added yet"
+    );
 
     let (c, p) = (config.clone(), page.clone());
     let out = tokio::task::spawn_blocking(move || {
-        run(&c, &["add", &p, "--pick", "2", "--name", "sport", "--tags", "games,local"])
+        run(
+            &c,
+            &[
+                "add",
+                &p,
+                "--pick",
+                "2",
+                "--name",
+                "sport",
+                "--tags",
+                "games,local",
+            ],
+        )
     })
     .await
     .unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("added sport: "), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("added sport: "),
+        "{}",
+        text(&out.stdout)
+    );
     let cfg = wirefeed::config::Config::load(&config).unwrap();
     let s = cfg.source("sport").unwrap();
     assert_eq!(s.url.as_str(), server.url("sport.xml"));
     assert_eq!(s.tags, ["games", "local"]);
     // The rest of the file is as it was.
-    assert!(std::fs::read_to_string(&config).unwrap().starts_with(&before));
+    assert!(
+        std::fs::read_to_string(&config)
+            .unwrap()
+            .starts_with(&before)
+    );
 
     let (c, p) = (config.clone(), page.clone());
     let out = tokio::task::spawn_blocking(move || run(&c, &["add", &p, "--pick", "3"]))
@@ -135,7 +170,10 @@ async fn add_takes_a_feed_url_as_it_is_and_refuses_a_page_without_feeds() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let cfg = wirefeed::config::Config::load(&config).unwrap();
     assert_eq!(cfg.sources.len(), 1);
-    assert_eq!(cfg.sources[0].name, "outlet-world", "named after the feed's title");
+    assert_eq!(
+        cfg.sources[0].name, "outlet-world",
+        "named after the feed's title"
+    );
     assert_eq!(cfg.sources[0].url.as_str(), server.url("world.xml"));
 
     // Adding it again changes nothing.
@@ -147,7 +185,10 @@ async fn add_takes_a_feed_url_as_it_is_and_refuses_a_page_without_feeds() {
     assert!(text(&out.stdout).contains("already configured as source \"outlet-world\""));
 
     let before = std::fs::read_to_string(&config).unwrap();
-    let requests = server.counters.requests.load(std::sync::atomic::Ordering::SeqCst);
+    let requests = server
+        .counters
+        .requests
+        .load(std::sync::atomic::Ordering::SeqCst);
     let (c, u) = (config.clone(), server.url("plain.html"));
     let out = tokio::task::spawn_blocking(move || run(&c, &["add", &u]))
         .await
@@ -160,14 +201,23 @@ async fn add_takes_a_feed_url_as_it_is_and_refuses_a_page_without_feeds() {
     );
     assert_eq!(std::fs::read_to_string(&config).unwrap(), before);
     // The page, then the usual addresses, each once and no more than the cap.
-    let asked = server.counters.requests.load(std::sync::atomic::Ordering::SeqCst) - requests;
-    assert!(asked > 1 && asked <= 1 + wirefeed::discover::MAX_CANDIDATES, "{asked}");
+    let asked = server
+        .counters
+        .requests
+        .load(std::sync::atomic::Ordering::SeqCst)
+        - requests;
+    assert!(
+        asked > 1 && asked <= 1 + wirefeed::discover::MAX_CANDIDATES,
+        "{asked}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hostile_page_cannot_make_add_fetch_much_or_reach_private_addresses() {
     let links: String = (0..200)
-        .map(|i| format!("<link rel=\"alternate\" type=\"application/rss+xml\" href=\"/f{i}.xml\">"))
+        .map(|i| {
+            format!("<link rel=\"alternate\" type=\"application/rss+xml\" href=\"/f{i}.xml\">")
+        })
         .collect();
     let server = FeedServer::start(HashMap::from([(
         "trap.html".to_string(),
@@ -184,8 +234,14 @@ async fn a_hostile_page_cannot_make_add_fetch_much_or_reach_private_addresses() 
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
     assert!(text(&out.stderr).contains("no feed found"));
-    let asked = server.counters.requests.load(std::sync::atomic::Ordering::SeqCst);
-    assert!(asked <= wirefeed::discover::MAX_CANDIDATES, "{asked} requests");
+    let asked = server
+        .counters
+        .requests
+        .load(std::sync::atomic::Ordering::SeqCst);
+    assert!(
+        asked <= wirefeed::discover::MAX_CANDIDATES,
+        "{asked} requests"
+    );
 }
 
 /// Polls the feed until `want` says yes, for at most `secs` seconds.
@@ -238,7 +294,11 @@ async fn add_and_remove_reach_the_running_daemon() {
         .await
         .unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("asked the running daemon"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("asked the running daemon"),
+        "{}",
+        text(&out.stdout)
+    );
     wait_feed(&daemon.base, 5, "the added source's story", |t| {
         t.iter().any(|t| t == "Regatta postponed")
     })
@@ -343,13 +403,19 @@ async fn a_config_saved_through_a_rename_is_reloaded_without_a_signal() {
         ),
     );
     save_like_an_editor(&config, &good);
-    wait_feed(&daemon.base, 5, "the new source fetched and published", |t| {
-        t.iter().any(|t| t == "Regatta postponed")
-    })
+    wait_feed(
+        &daemon.base,
+        5,
+        "the new source fetched and published",
+        |t| t.iter().any(|t| t == "Regatta postponed"),
+    )
     .await;
 
     // A broken save keeps the running config, and the log says where the problem is.
-    save_like_an_editor(&config, &good.replace("name = \"sport\"", "name = \"sport\"\nbogus = 1"));
+    save_like_an_editor(
+        &config,
+        &good.replace("name = \"sport\"", "name = \"sport\"\nbogus = 1"),
+    );
     let log = common::wait_for(5, "the failed reload in the log", || {
         let log = daemon.log();
         log.contains("config reload failed").then_some(log)
@@ -363,7 +429,10 @@ async fn a_config_saved_through_a_rename_is_reloaded_without_a_signal() {
         line.contains(&at) && line.contains("unknown key `sources.1.bogus`"),
         "{line}"
     );
-    wait_feed(&daemon.base, 2, "still serving both sources", |t| t.len() == 2).await;
+    wait_feed(&daemon.base, 2, "still serving both sources", |t| {
+        t.len() == 2
+    })
+    .await;
     let status = common::client()
         .get(format!("{}/healthz", daemon.base))
         .send()

@@ -53,7 +53,8 @@ pub fn add(
         eprintln!("wirefeed: {url:?} is not a URL (give a feed's or a page's http(s) address)");
         return Ok(ExitCode::from(2));
     };
-    let fetcher = wirefeed::fetch::Fetcher::new(wirefeed::fetch::FetchSettings::from_config(config))?;
+    let fetcher =
+        wirefeed::fetch::Fetcher::new(wirefeed::fetch::FetchSettings::from_config(config))?;
     let limits = wirefeed::parse::ParseLimits {
         max_entries: config.fetch.max_entries,
         max_field: config.fetch.max_field,
@@ -75,7 +76,10 @@ pub fn add(
         Ok(Found::Page(list)) => match pick {
             Some(n) if (1..=list.len()).contains(&n) => list[n - 1].clone(),
             Some(n) => {
-                eprintln!("wirefeed: --pick {n}: {url} offers feeds 1 to {}", list.len());
+                eprintln!(
+                    "wirefeed: --pick {n}: {url} offers feeds 1 to {}",
+                    list.len()
+                );
                 return Ok(ExitCode::from(2));
             }
             None if list.len() == 1 => list[0].clone(),
@@ -129,7 +133,10 @@ pub fn remove(config: &Config, path: &Path, name: &str) -> anyhow::Result<ExitCo
         }
     };
     edit::replace_file(path, &text).with_context(|| format!("replacing {}", path.display()))?;
-    out!("removed {name} from {} (its stored entries stay)", path.display());
+    out!(
+        "removed {name} from {} (its stored entries stay)",
+        path.display()
+    );
     for feed in &report.feeds {
         out!("feed {feed} no longer names it");
     }

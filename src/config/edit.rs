@@ -56,10 +56,11 @@ pub fn replace_file(path: &Path, text: &str) -> std::io::Result<()> {
 }
 
 fn parse_doc(text: &str, path: &Path) -> Result<DocumentMut, EditError> {
-    text.parse().map_err(|e: toml_edit::TomlError| EditError::Toml {
-        path: path.display().to_string(),
-        message: e.to_string(),
-    })
+    text.parse()
+        .map_err(|e: toml_edit::TomlError| EditError::Toml {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })
 }
 
 /// Appends `tables` right after the last existing source (so the file keeps its order),
@@ -109,7 +110,10 @@ fn source_table(name: &str, url: &Url, tags: &[&str]) -> Table {
     t.insert("name", value(name));
     t.insert("url", value(url.as_str()));
     if !tags.is_empty() {
-        t.insert("tags", value(toml_edit::Array::from_iter(tags.iter().copied())));
+        t.insert(
+            "tags",
+            value(toml_edit::Array::from_iter(tags.iter().copied())),
+        );
     }
     t
 }
@@ -186,7 +190,8 @@ fn move_comments_to_next(doc: &mut DocumentMut, pos: isize, comments: &str) {
             .and_then(|p| p.as_str())
             .unwrap_or_default()
             .to_string();
-        t.decor_mut().set_prefix(format!("{}{}", comments, own.trim_start_matches('\n')));
+        t.decor_mut()
+            .set_prefix(format!("{}{}", comments, own.trim_start_matches('\n')));
     }
 }
 
@@ -442,13 +447,24 @@ mod add_remove_tests {
         let (out, name) =
             add_source(TEXT, path, &current, &url, Some("Quay_Post"), None, &tags).unwrap();
         assert_eq!(name, "Quay_Post");
-        assert!(out.starts_with("# Mine\n[[sources]]\nname = \"ap\"  # the wire\n"), "{out}");
+        assert!(
+            out.starts_with("# Mine\n[[sources]]\nname = \"ap\"  # the wire\n"),
+            "{out}"
+        );
         let cfg = Config::parse(&out, path).unwrap();
         let s = cfg.source("Quay_Post").unwrap();
         assert_eq!(s.tags, ["harbour", "local"]);
         assert!(out.find("Quay_Post").unwrap() < out.find("[[feeds]]").unwrap());
-        let (_, derived) =
-            add_source(TEXT, path, &current, &url, None, Some("Quay Post: News"), &[]).unwrap();
+        let (_, derived) = add_source(
+            TEXT,
+            path,
+            &current,
+            &url,
+            None,
+            Some("Quay Post: News"),
+            &[],
+        )
+        .unwrap();
         assert_eq!(derived, "quay-post-news");
         assert!(matches!(
             add_source(TEXT, path, &current, &url, Some("ap"), None, &[]),

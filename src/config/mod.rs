@@ -11,8 +11,8 @@ mod diagnostics;
 pub mod edit;
 mod interpolate;
 mod raw;
-pub mod watch;
 mod warnings;
+pub mod watch;
 
 use std::collections::HashSet;
 use std::net::SocketAddr;

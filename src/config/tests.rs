@@ -523,9 +523,14 @@ max_interval = "10m"
 "#,
     );
     assert_eq!(p.len(), 2, "{p:?}");
-    assert!(p[0].starts_with("/etc/wirefeed/test.toml:4:12: invalid pattern"), "{p:?}");
     assert!(
-        p[1].starts_with("/etc/wirefeed/test.toml:6:16: max_interval \"10m\" is shorter than min_interval (2h)"),
+        p[0].starts_with("/etc/wirefeed/test.toml:4:12: invalid pattern"),
+        "{p:?}"
+    );
+    assert!(
+        p[1].starts_with(
+            "/etc/wirefeed/test.toml:6:16: max_interval \"10m\" is shorter than min_interval (2h)"
+        ),
         "{p:?}"
     );
 }

@@ -34,12 +34,14 @@ pub(super) fn of_config(
         ));
     }
     if cfg.feeds.is_empty() {
-        out.push(loc.at(
-            None,
-            "warning: no [[feeds]]: nothing will be published (add a [[feeds]] table with a \
+        out.push(
+            loc.at(
+                None,
+                "warning: no [[feeds]]: nothing will be published (add a [[feeds]] table with a \
              name; it carries every source unless it names some)"
-                .into(),
-        ));
+                    .into(),
+            ),
+        );
     }
     let private: Vec<&str> = cfg
         .sources

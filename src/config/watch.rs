@@ -95,7 +95,10 @@ mod tests {
         let mut w = watch(&path).unwrap();
         std::fs::write(dir.path().join("other.txt"), "x").unwrap();
         let quiet = tokio::time::timeout(Duration::from_millis(300), w.touched.recv()).await;
-        assert!(quiet.is_err(), "another file in the folder is not the config");
+        assert!(
+            quiet.is_err(),
+            "another file in the folder is not the config"
+        );
         let tmp = dir.path().join(".wirefeed.toml.swp");
         std::fs::write(&tmp, "# two\n").unwrap();
         std::fs::rename(&tmp, &path).unwrap();

@@ -152,9 +152,10 @@ pub fn alternates(html: &str, page: &Url) -> Vec<(Url, Option<String>)> {
     let mut out: Vec<(Url, Option<String>)> = Vec::new();
     for link in doc.select(&sel) {
         let el = link.value();
-        let alternate = el
-            .attr("rel")
-            .is_some_and(|r| r.split_ascii_whitespace().any(|r| r.eq_ignore_ascii_case("alternate")));
+        let alternate = el.attr("rel").is_some_and(|r| {
+            r.split_ascii_whitespace()
+                .any(|r| r.eq_ignore_ascii_case("alternate"))
+        });
         let feed_type = el.attr("type").is_some_and(|t| {
             let t = t.trim().to_ascii_lowercase();
             let t = t.split(';').next().unwrap_or_default().trim();

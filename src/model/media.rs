@@ -154,8 +154,7 @@ impl EntryMedia {
             .find(|m| m.role == MediaRole::Enclosure)
             .or_else(|| {
                 self.files.iter().find(|m| {
-                    m.role == MediaRole::Content
-                        && matches!(m.kind().as_str(), "audio" | "video")
+                    m.role == MediaRole::Content && matches!(m.kind().as_str(), "audio" | "video")
                 })
             })
     }
@@ -253,8 +252,7 @@ fn clean_mime(m: &str) -> Option<String> {
     let ok = |p: &str| {
         !p.is_empty()
             && p.len() <= 127
-            && p
-                .bytes()
+            && p.bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&b))
     };
     (ok(t) && ok(s)).then(|| m.to_ascii_lowercase())
@@ -352,14 +350,18 @@ mod tests {
         };
         let base = Url::parse("https://pods.example/feed/rss").unwrap();
         let r = m.resolved(&base);
-        let urls: Vec<(&str, MediaRole)> = r.files.iter().map(|m| (m.url.as_str(), m.role)).collect();
+        let urls: Vec<(&str, MediaRole)> =
+            r.files.iter().map(|m| (m.url.as_str(), m.role)).collect();
         assert_eq!(
             urls,
             [("https://pods.example/audio/1.mp3", MediaRole::Enclosure)],
             "a Media RSS copy of the enclosure is the same file"
         );
         assert_eq!(r.files[0].length, Some(42));
-        assert_eq!(r.image.as_deref(), Some("https://pods.example/feed/cover.jpg"));
+        assert_eq!(
+            r.image.as_deref(),
+            Some("https://pods.example/feed/cover.jpg")
+        );
     }
 
     #[test]
@@ -370,7 +372,10 @@ mod tests {
         assert_eq!(m.mime_or_guess(), "application/octet-stream");
         m.mime = Some("video/mp4".into());
         assert_eq!(m.kind(), "video");
-        assert_eq!(clean_mime("Audio/MPEG; charset=x"), Some("audio/mpeg".into()));
+        assert_eq!(
+            clean_mime("Audio/MPEG; charset=x"),
+            Some("audio/mpeg".into())
+        );
         assert_eq!(clean_mime("audio mpeg"), None);
     }
 
@@ -406,6 +411,9 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(EntryMedia::from_json(m.to_json().as_deref()), m);
-        assert_eq!(EntryMedia::from_json(Some("not json")), EntryMedia::default());
+        assert_eq!(
+            EntryMedia::from_json(Some("not json")),
+            EntryMedia::default()
+        );
     }
 }

@@ -55,9 +55,10 @@ pub fn sniff_html(bytes: &[u8]) -> Result<(), &'static str> {
         }
         String::from_utf8_lossy(&bytes[..bytes.len().min(64 * 1024)]).into_owned()
     };
-    let markup = text.as_bytes().windows(2).any(|w| {
-        w[0] == b'<' && (w[1].is_ascii_alphabetic() || w[1] == b'!' || w[1] == b'/')
-    });
+    let markup = text
+        .as_bytes()
+        .windows(2)
+        .any(|w| w[0] == b'<' && (w[1].is_ascii_alphabetic() || w[1] == b'!' || w[1] == b'/'));
     if markup {
         Ok(())
     } else {
@@ -174,7 +175,10 @@ mod tests {
     fn html_is_told_from_binary_and_plain_text() {
         assert!(sniff_html(b"<!doctype html><p>hi</p>").is_ok());
         assert!(sniff_html(b"\xef\xbb\xbf<html>").is_ok());
-        assert_eq!(sniff_html(b"\x7fELF\x02\x01\x01\0\0\0"), Err("it is binary data"));
+        assert_eq!(
+            sniff_html(b"\x7fELF\x02\x01\x01\0\0\0"),
+            Err("it is binary data")
+        );
         assert_eq!(sniff_html(b"just some words"), Err("it has no HTML markup"));
         assert_eq!(sniff_html(b"  \n"), Err("it is empty"));
     }

@@ -32,7 +32,9 @@ pub(super) fn check(text: &str) -> Result<Checked, Unreadable> {
     let mut doc: Value =
         serde_json::from_str(text).map_err(|e| Unreadable::NotJson(e.to_string()))?;
     let Some(top) = doc.as_object_mut() else {
-        return Err(Unreadable::NotAFeed("the document is not a JSON object".into()));
+        return Err(Unreadable::NotAFeed(
+            "the document is not a JSON object".into(),
+        ));
     };
     match top.get("version") {
         // JSON Feed 1.0 was announced with an http:// version URL, which feed-rs refuses.
@@ -68,7 +70,10 @@ pub(super) fn check(text: &str) -> Result<Checked, Unreadable> {
     if !top.get("title").is_some_and(Value::is_string) {
         top.insert("title".into(), Value::String(String::new()));
     }
-    if top.get("author").is_some_and(|a| author_problem(a).is_some()) {
+    if top
+        .get("author")
+        .is_some_and(|a| author_problem(a).is_some())
+    {
         top.remove("author");
     }
     if let Some(Value::Array(list)) = top.get_mut("authors") {
@@ -191,7 +196,11 @@ fn check_item(item: Value) -> Result<(Value, EntryMedia), (Option<String>, Strin
         }
         Some(other) => return fail(format!("tags is {}, not a list of strings", kind(other))),
     }
-    if let Some(problem) = item.get("author").filter(|a| !a.is_null()).and_then(author_problem) {
+    if let Some(problem) = item
+        .get("author")
+        .filter(|a| !a.is_null())
+        .and_then(author_problem)
+    {
         return fail(problem);
     }
     match item.get("authors") {
@@ -331,7 +340,10 @@ mod tests {
             check(r#"{"version":"https://jsonfeed.org/version/1.1"}"#),
             Err(Unreadable::NotAFeed(_))
         ));
-        assert!(matches!(check(r#"{"items":[]}"#), Err(Unreadable::NotAFeed(_))));
+        assert!(matches!(
+            check(r#"{"items":[]}"#),
+            Err(Unreadable::NotAFeed(_))
+        ));
         assert!(matches!(check("{"), Err(Unreadable::NotJson(_))));
     }
 }

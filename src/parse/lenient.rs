@@ -58,12 +58,13 @@ fn item_ranges(text: &str) -> Vec<Range<usize>> {
     let mut at = 0;
     while let Some(i) = text[at..].find('<').map(|i| i + at) {
         let rest = &text[i..];
-        if let Some(skip) = [("<!--", "-->"), ("<![CDATA[", "]]>")]
-            .iter()
-            .find_map(|(open, close)| {
-                rest.starts_with(open)
-                    .then(|| rest.find(close).map_or(rest.len(), |e| e + close.len()))
-            })
+        if let Some(skip) =
+            [("<!--", "-->"), ("<![CDATA[", "]]>")]
+                .iter()
+                .find_map(|(open, close)| {
+                    rest.starts_with(open)
+                        .then(|| rest.find(close).map_or(rest.len(), |e| e + close.len()))
+                })
         {
             at = i + skip;
             continue;
@@ -101,7 +102,10 @@ fn item_ranges(text: &str) -> Vec<Range<usize>> {
                     |r| r.start + open_end,
                 );
                 out.push(i..end);
-                out.extend(next.into_iter().map(|r| r.start + open_end..r.end + open_end));
+                out.extend(
+                    next.into_iter()
+                        .map(|r| r.start + open_end..r.end + open_end),
+                );
                 break;
             }
         }

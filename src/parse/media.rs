@@ -165,7 +165,10 @@ impl Scanner {
     fn start(&mut self, ns: Ns, e: &BytesStart<'_>) {
         self.depth += 1;
         let local = e.local_name().as_ref().to_string();
-        let is_item = matches!((ns, local.as_str()), (Ns::Rss, "item") | (Ns::Atom, "entry"));
+        let is_item = matches!(
+            (ns, local.as_str()),
+            (Ns::Rss, "item") | (Ns::Atom, "entry")
+        );
         if is_item && self.item.is_none() {
             self.item = Some((self.depth, EntryMedia::default()));
             return;

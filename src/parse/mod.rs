@@ -133,7 +133,14 @@ fn item_by_item(
                 let n = one.entries.len();
                 let mut m = scanned.into_iter();
                 for e in one.entries {
-                    found.push((e, if n == 1 { m.next().unwrap_or_default() } else { EntryMedia::default() }));
+                    found.push((
+                        e,
+                        if n == 1 {
+                            m.next().unwrap_or_default()
+                        } else {
+                            EntryMedia::default()
+                        },
+                    ));
                 }
                 continue;
             }
@@ -341,7 +348,11 @@ fn convert(
 /// entries: Atom enclosure links, media contents, thumbnails and a duration.
 fn feed_rs_media(e: &feed_rs::model::Entry) -> EntryMedia {
     let mut out = EntryMedia::default();
-    for l in e.links.iter().filter(|l| l.rel.as_deref() == Some("enclosure")) {
+    for l in e
+        .links
+        .iter()
+        .filter(|l| l.rel.as_deref() == Some("enclosure"))
+    {
         out.files.push(Media {
             url: l.href.clone(),
             mime: l.media_type.clone(),

@@ -173,13 +173,22 @@ fn rss_items_keep_every_enclosure_media_file_and_itunes_fact() {
         ]
     );
     assert_eq!(ep2.duration, Some(3725));
-    assert_eq!(ep2.image.as_deref(), Some("https://harbour.example/ep2.jpg"));
+    assert_eq!(
+        ep2.image.as_deref(),
+        Some("https://harbour.example/ep2.jpg")
+    );
     let ep1 = &f.entries[1].media;
-    assert_eq!(ep1.files[0].url, "/audio/ep1.m4a", "resolved by cleaning, not here");
+    assert_eq!(
+        ep1.files[0].url, "/audio/ep1.m4a",
+        "resolved by cleaning, not here"
+    );
     assert_eq!(ep1.files[0].length, None);
     assert_eq!(ep1.duration, Some(1800));
     let p = f.meta.podcast.expect("an iTunes channel");
-    assert_eq!(p.image.as_deref(), Some("https://harbour.example/cover.jpg"));
+    assert_eq!(
+        p.image.as_deref(),
+        Some("https://harbour.example/cover.jpg")
+    );
     assert_eq!(p.category, ["Society & Culture", "Places"]);
     assert_eq!(p.explicit, Some(false));
     assert_eq!(p.owner_name.as_deref(), Some("Ada Quay"));
@@ -198,8 +207,18 @@ fn atom_enclosure_links_are_media() {
     let m = &f.entries[0].media.files;
     assert_eq!(m.len(), 1);
     assert_eq!(
-        (m[0].url.as_str(), m[0].mime.as_deref(), m[0].length, m[0].title.as_deref()),
-        ("https://x.example/a.ogg", Some("audio/ogg"), Some(99), Some("Ogg"))
+        (
+            m[0].url.as_str(),
+            m[0].mime.as_deref(),
+            m[0].length,
+            m[0].title.as_deref()
+        ),
+        (
+            "https://x.example/a.ogg",
+            Some("audio/ogg"),
+            Some(99),
+            Some("Ogg")
+        )
     );
     assert_eq!(f.entries[0].link.as_deref(), Some("https://x.example/a"));
     assert!(f.meta.podcast.is_none());
@@ -264,7 +283,10 @@ fn a_json_feed_keeps_its_good_items_beside_wrongly_typed_ones() {
     assert_eq!(ids, ["1", "5"]);
     assert_eq!(f.entries[0].link.as_deref(), Some("https://x.example/1"));
     assert_eq!(f.entries[0].media.files[0].length, Some(5));
-    assert_eq!(f.entries[0].media.image.as_deref(), Some("https://x.example/1.jpg"));
+    assert_eq!(
+        f.entries[0].media.image.as_deref(),
+        Some("https://x.example/1.jpg")
+    );
     let positions: Vec<usize> = f.skipped.iter().map(|s| s.position).collect();
     assert_eq!(positions, [2, 3, 4]);
 }

@@ -55,7 +55,10 @@ fn date(t: DateTime<Utc>) -> String {
 fn host_of(link: &str) -> String {
     Url::parse(link)
         .ok()
-        .and_then(|u| u.host_str().map(|h| h.trim_start_matches("www.").to_string()))
+        .and_then(|u| {
+            u.host_str()
+                .map(|h| h.trim_start_matches("www.").to_string())
+        })
         .unwrap_or_else(|| link.to_string())
 }
 
@@ -184,7 +187,9 @@ pub fn render_html(
         ));
     }
     let archive = match feed.doc {
-        Doc::Archive { n } => format!(" This is archive page {n}, stories that left the live feed."),
+        Doc::Archive { n } => {
+            format!(" This is archive page {n}, stories that left the live feed.")
+        }
         Doc::Live { .. } => String::new(),
     };
     let history: String = feed
@@ -273,7 +278,12 @@ impl Publisher {
             .max()
             .unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
         let now = Utc::now();
-        let mut r = Rendered::new(body, Format::Atom, newest, Some(next_change(feed, &config, now)));
+        let mut r = Rendered::new(
+            body,
+            Format::Atom,
+            newest,
+            Some(next_change(feed, &config, now)),
+        );
         r.content_type = HTML_TYPE;
         r.generation = generation;
         let r = Arc::new(r);
@@ -347,9 +357,16 @@ fn stories_of_atom(bytes: &[u8]) -> Vec<StoredStory> {
                 public_id: e.id.clone(),
                 source_name: outlet,
                 link,
-                title: e.title.as_ref().map(|t| t.content.clone()).unwrap_or_default(),
+                title: e
+                    .title
+                    .as_ref()
+                    .map(|t| t.content.clone())
+                    .unwrap_or_default(),
                 author: e.authors.first().and_then(|a| a.name.clone()),
-                summary: e.summary.as_ref().map(|t| crate::clean::escape_html(&t.content)),
+                summary: e
+                    .summary
+                    .as_ref()
+                    .map(|t| crate::clean::escape_html(&t.content)),
                 published,
                 updated: e.updated.unwrap_or(published),
                 media: EntryMedia {
@@ -426,13 +443,13 @@ mod tests {
         let page = render_html(&feed, &base, &[story()], Format::Rss);
         assert!(!page.contains("<script"), "{page}");
         assert!(page.contains("<h1 id=\"feed-title\">Wire &amp; &lt;co&gt;</h1>"));
-        assert!(page.contains(
-            "<code id=\"feed-url\">http://127.0.0.1:8080/feeds/wire.rss</code>"
-        ));
+        assert!(page.contains("<code id=\"feed-url\">http://127.0.0.1:8080/feeds/wire.rss</code>"));
         assert!(page.contains("Lighthouse &quot;relit&quot; &lt;tonight&gt;"));
         assert!(page.contains("Quay &lt;Post&gt;"));
         assert!(page.contains("<a href=\"https://harbour.example/b\" rel=\"related\">harbour</a>"));
-        assert!(page.contains("href=\"https://cdn.example/ep.mp3\" type=\"audio/mpeg\">ep.mp3</a>"));
+        assert!(
+            page.contains("href=\"https://cdn.example/ep.mp3\" type=\"audio/mpeg\">ep.mp3</a>")
+        );
         for ext in ["atom", "rss", "json"] {
             assert!(page.contains(&format!("href=\"http://127.0.0.1:8080/feeds/wire.{ext}\"")));
         }

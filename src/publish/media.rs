@@ -39,9 +39,11 @@ fn pictures(m: &EntryMedia) -> Vec<&Media> {
 
 /// The entry's own picture when it is not one of its thumbnails (it is written as one).
 fn own_picture(m: &EntryMedia) -> Option<&str> {
-    m.image
-        .as_deref()
-        .filter(|i| !m.files.iter().any(|f| f.role == MediaRole::Thumbnail && f.url == *i))
+    m.image.as_deref().filter(|i| {
+        !m.files
+            .iter()
+            .any(|f| f.role == MediaRole::Thumbnail && f.url == *i)
+    })
 }
 
 /// Atom `link rel="enclosure"` for every file that is not a thumbnail.
@@ -88,9 +90,11 @@ fn content_attrs(f: &Media) -> BTreeMap<String, String> {
             attrs.insert(k.into(), v.to_string());
         }
     }
-    if let Some(medium) = f.medium.as_deref().filter(|m| {
-        matches!(*m, "image" | "audio" | "video" | "document" | "executable")
-    }) {
+    if let Some(medium) = f
+        .medium
+        .as_deref()
+        .filter(|m| matches!(*m, "image" | "audio" | "video" | "document" | "executable"))
+    {
         attrs.insert("medium".into(), medium.into());
     }
     attrs
@@ -184,12 +188,10 @@ fn clock(secs: u64) -> String {
 pub fn itunes_item(m: &EntryMedia) -> Option<rss::extension::itunes::ITunesItemExtension> {
     let image = m.image.clone();
     let duration = m.running_time().map(clock);
-    (image.is_some() || duration.is_some()).then(|| {
-        rss::extension::itunes::ITunesItemExtension {
-            image,
-            duration,
-            ..Default::default()
-        }
+    (image.is_some() || duration.is_some()).then(|| rss::extension::itunes::ITunesItemExtension {
+        image,
+        duration,
+        ..Default::default()
     })
 }
 
@@ -209,7 +211,14 @@ pub fn itunes_channel(p: &Podcast) -> rss::extension::itunes::ITunesChannelExten
         author: p.author.clone(),
         categories: category.into_iter().collect(),
         image: p.image.clone(),
-        explicit: Some(if p.explicit == Some(true) { "true" } else { "false" }.into()),
+        explicit: Some(
+            if p.explicit == Some(true) {
+                "true"
+            } else {
+                "false"
+            }
+            .into(),
+        ),
         owner: (p.owner_name.is_some() || p.owner_email.is_some()).then(|| ITunesOwner {
             name: p.owner_name.clone(),
             email: p.owner_email.clone(),
@@ -285,15 +294,27 @@ mod tests {
     fn rss_has_one_enclosure_and_media_elements_for_the_rest() {
         let m = podcast_entry();
         let e = rss_enclosure(&m).unwrap();
-        assert_eq!((e.url.as_str(), e.length.as_str()), ("https://x.example/1.mp3", "100"));
+        assert_eq!(
+            (e.url.as_str(), e.length.as_str()),
+            ("https://x.example/1.mp3", "100")
+        );
         let ext = rss_extensions(&m);
         let media = &ext["media"];
         assert_eq!(media["content"].len(), 1);
         assert_eq!(media["content"][0].attrs["url"], "https://x.example/1.jpg");
         assert_eq!(media["content"][0].attrs["type"], "image/jpeg");
-        let thumbs: Vec<&str> = media["thumbnail"].iter().map(|t| t.attrs["url"].as_str()).collect();
-        assert_eq!(thumbs, ["https://x.example/art.jpg", "https://x.example/1-small.jpg"]);
-        assert_eq!(itunes_item(&m).unwrap().duration.as_deref(), Some("1:02:05"));
+        let thumbs: Vec<&str> = media["thumbnail"]
+            .iter()
+            .map(|t| t.attrs["url"].as_str())
+            .collect();
+        assert_eq!(
+            thumbs,
+            ["https://x.example/art.jpg", "https://x.example/1-small.jpg"]
+        );
+        assert_eq!(
+            itunes_item(&m).unwrap().duration.as_deref(),
+            Some("1:02:05")
+        );
     }
 
     #[test]

@@ -47,7 +47,9 @@ pub fn without_stylesheet(body: &str) -> std::borrow::Cow<'_, str> {
     let Some(start) = body.find("<?xml-stylesheet") else {
         return std::borrow::Cow::Borrowed(body);
     };
-    let end = body[start..].find("?>").map_or(body.len(), |e| start + e + 2);
+    let end = body[start..]
+        .find("?>")
+        .map_or(body.len(), |e| start + e + 2);
     let rest = body[end..].strip_prefix('\n').unwrap_or(&body[end..]);
     std::borrow::Cow::Owned(format!("{}{rest}", &body[..start]))
 }
@@ -211,10 +213,8 @@ impl Rendered {
 /// A live document: feed name and format.
 type DocKey = (String, Format);
 
-
 /// Archive pages never change: readers may keep them for a year.
 const ARCHIVE_MAX_AGE: u64 = 365 * 86_400;
-
 
 /// Renders and caches the configured feeds.
 pub struct Publisher {

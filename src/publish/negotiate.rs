@@ -188,7 +188,9 @@ mod tests {
             "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,\
              image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7"
         ));
-        assert!(accept("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"));
+        assert!(accept(
+            "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+        ));
         // feedparser, a reader listing HTML last, one naming both equally, curl.
         assert!(!accept(
             "application/atom+xml,application/rdf+xml,application/rss+xml,application/x-netcdf,\

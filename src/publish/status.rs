@@ -166,17 +166,24 @@ fn listed<'a>(
         })
         .filter(|s| {
             q.as_deref().is_none_or(|q| {
-                [Some(s.name.as_str()), s.feed_title.as_deref(), Some(s.url.as_str())]
-                    .into_iter()
-                    .flatten()
-                    .any(|t| t.to_lowercase().contains(q))
+                [
+                    Some(s.name.as_str()),
+                    s.feed_title.as_deref(),
+                    Some(s.url.as_str()),
+                ]
+                .into_iter()
+                .flatten()
+                .any(|t| t.to_lowercase().contains(q))
             })
         })
         .collect();
     rows.sort_by_key(|s| std::cmp::Reverse(s.consecutive_errors));
     let total = rows.len();
     let start = (view.page.max(1) - 1) * PAGE_SIZE;
-    (rows.into_iter().skip(start).take(PAGE_SIZE).collect(), total)
+    (
+        rows.into_iter().skip(start).take(PAGE_SIZE).collect(),
+        total,
+    )
 }
 
 /// Renders the page. `sources` are the configured sources' rows (in config order);
@@ -340,7 +347,11 @@ pub fn render_status(
         }
         let mut query = q.finish();
         if let Some(t) = &token {
-            query.push_str(if query.is_empty() { "token=" } else { "&token=" });
+            query.push_str(if query.is_empty() {
+                "token="
+            } else {
+                "&token="
+            });
             query.push_str(t);
         }
         let href = if query.is_empty() {
@@ -386,7 +397,10 @@ pub fn render_status(
         let page = view.page.min(pages);
         body.push_str(&format!(" · page {page} of {pages}"));
         if page > 1 {
-            body.push_str(&format!(" {}", view_link(view.show, page - 1, "« previous")));
+            body.push_str(&format!(
+                " {}",
+                view_link(view.show, page - 1, "« previous")
+            ));
         }
         if page < pages {
             body.push_str(&format!(" {}", view_link(view.show, page + 1, "next »")));
@@ -547,7 +561,9 @@ mod tests {
                 if i == 5 { "enabled = false\n" } else { "" }
             ));
         }
-        text.push_str("[[feeds]]\nname = \"wire\"\n\n[[feeds]]\nname = \"world\"\ntitle = \"World news\"\n");
+        text.push_str(
+            "[[feeds]]\nname = \"wire\"\n\n[[feeds]]\nname = \"world\"\ntitle = \"World news\"\n",
+        );
         Config::parse(&text, std::path::Path::new("/tmp/w.toml")).unwrap()
     }
 
@@ -591,7 +607,10 @@ mod tests {
         assert_eq!(ids.len(), PAGE_SIZE);
         assert_eq!(&ids[..4], ["s3", "s70", "s0", "s1"]);
         assert!(first.contains("page 1 of 3"), "{first}");
-        assert!(!first.contains("source-s99\""), "later pages are not on the first");
+        assert!(
+            !first.contains("source-s99\""),
+            "later pages are not on the first"
+        );
         let third = page(&c, "page=3");
         assert_eq!(source_ids(&third).len(), 20);
         assert!(first.len() < 40_000, "{} bytes", first.len());
@@ -603,7 +622,13 @@ mod tests {
         assert_eq!(source_ids(&page(&c, "show=failing")), ["s3", "s70"]);
         assert_eq!(source_ids(&page(&c, "show=disabled")), ["s5"]);
         let found = page(&c, "q=S11");
-        assert_eq!(source_ids(&found), ["s11", "s110", "s111", "s112", "s113", "s114", "s115", "s116", "s117", "s118", "s119"]);
+        assert_eq!(
+            source_ids(&found),
+            [
+                "s11", "s110", "s111", "s112", "s113", "s114", "s115", "s116", "s117", "s118",
+                "s119"
+            ]
+        );
         assert!(found.contains("disabled (1)") && found.contains("failing (2)"));
         let disabled = page(&c, "show=disabled");
         assert!(disabled.contains("<span class=\"badge muted\">disabled</span>"));

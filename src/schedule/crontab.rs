@@ -253,10 +253,7 @@ impl Field {
                 Some((a, b)) => {
                     let (lo, hi) = (self.value(a)?, self.value(b)?);
                     if lo > hi {
-                        return Err(format!(
-                            "{} range {range} runs backwards",
-                            self.name
-                        ));
+                        return Err(format!("{} range {range} runs backwards", self.name));
                     }
                 }
                 None => {
@@ -330,7 +327,6 @@ fn weekday_number(s: &str) -> Result<u32, String> {
         .map(|p| p as u32)
         .ok_or_else(|| format!("unknown weekday {s:?}"))
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -236,7 +236,11 @@ mod tests {
             min: Some(m * 10),
             max: None,
         };
-        assert_eq!(min.floor(day), Some(m * 10), "a min_interval below a ttl wins");
+        assert_eq!(
+            min.floor(day),
+            Some(m * 10),
+            "a min_interval below a ttl wins"
+        );
         assert_eq!(min.floor(None), Some(m * 10));
         let max = HintBounds {
             min: None,

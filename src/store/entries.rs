@@ -9,8 +9,8 @@ use super::sources::{FetchLog, write_state};
 use super::stories::{DedupStep, place, refingerprint};
 use super::{Store, StoreError, from_ts, to_ts};
 use crate::model::{
-    BlockStats, CleanEntry, EntryMedia, EntryChange, FeedMeta, IngestCounts, Page, SourceState, StoredEntry,
-    StoredStory,
+    BlockStats, CleanEntry, EntryChange, EntryMedia, FeedMeta, IngestCounts, Page, SourceState,
+    StoredEntry, StoredStory,
 };
 
 /// Which entries a published feed carries.
