@@ -19,6 +19,11 @@ use crate::config::Config;
 use crate::model::{SourceOverview, StoredStory};
 use crate::store::{StoreError, StoryQuery};
 
+mod view;
+
+pub use view::{Show, StatusView};
+use view::{failing, listed};
+
 /// Sources listed on one page of the status page.
 pub const PAGE_SIZE: usize = 50;
 
@@ -31,55 +36,6 @@ pub(super) struct StatusPage {
     html: Arc<String>,
     generation: u64,
     made: std::time::Instant,
-}
-
-/// Which sources the page lists.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum Show {
-    #[default]
-    All,
-    Failing,
-    Disabled,
-}
-
-/// One view of the status page: which sources, which page of them.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct StatusView {
-    pub show: Show,
-    /// Only sources whose name, title or address contains this (case-insensitive).
-    pub query: Option<String>,
-    /// 1-based.
-    pub page: usize,
-}
-
-impl StatusView {
-    /// The view a query string asks for (`show=failing&q=bbc&page=2`); unknown values are
-    /// the defaults.
-    pub fn from_query(query: Option<&str>) -> StatusView {
-        let mut v = StatusView {
-            page: 1,
-            ..Default::default()
-        };
-        for (k, val) in url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
-            match &*k {
-                "show" => {
-                    v.show = match &*val {
-                        "failing" => Show::Failing,
-                        "disabled" => Show::Disabled,
-                        _ => Show::All,
-                    }
-                }
-                "q" => v.query = Some(val.trim().to_string()).filter(|q| !q.is_empty()),
-                "page" => v.page = val.parse().unwrap_or(1).max(1),
-                _ => {}
-            }
-        }
-        v
-    }
-
-    fn is_default(&self) -> bool {
-        self.show == Show::All && self.query.is_none() && self.page <= 1
-    }
 }
 
 const STYLE: &str = "
@@ -141,49 +97,6 @@ fn outcome(s: &SourceOverview) -> String {
         out.push_str(&format!("<div class=\"err\">{}</div>", esc(e)));
     }
     out
-}
-
-/// A source's row is failing when its last attempts failed.
-fn failing(s: &SourceOverview) -> bool {
-    s.consecutive_errors > 0
-}
-
-/// The sources the view lists, failing first (most failures in a row first), then in
-/// config order; and how many match in all.
-fn listed<'a>(
-    config: &Config,
-    sources: &'a [SourceOverview],
-    view: &StatusView,
-) -> (Vec<&'a SourceOverview>, usize) {
-    let enabled = |s: &SourceOverview| config.source(&s.name).is_none_or(|c| c.enabled);
-    let q = view.query.as_deref().map(str::to_lowercase);
-    let mut rows: Vec<&SourceOverview> = sources
-        .iter()
-        .filter(|s| match view.show {
-            Show::All => true,
-            Show::Failing => failing(s),
-            Show::Disabled => !enabled(s),
-        })
-        .filter(|s| {
-            q.as_deref().is_none_or(|q| {
-                [
-                    Some(s.name.as_str()),
-                    s.feed_title.as_deref(),
-                    Some(s.url.as_str()),
-                ]
-                .into_iter()
-                .flatten()
-                .any(|t| t.to_lowercase().contains(q))
-            })
-        })
-        .collect();
-    rows.sort_by_key(|s| std::cmp::Reverse(s.consecutive_errors));
-    let total = rows.len();
-    let start = (view.page.max(1) - 1) * PAGE_SIZE;
-    (
-        rows.into_iter().skip(start).take(PAGE_SIZE).collect(),
-        total,
-    )
 }
 
 /// Renders the page. `sources` are the configured sources' rows (in config order);
@@ -550,96 +463,4 @@ impl Publisher {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn config(n: usize) -> Config {
-        let mut text = String::new();
-        for i in 0..n {
-            text.push_str(&format!(
-                "[[sources]]\nname = \"s{i}\"\nurl = \"https://o{i}.example/rss\"\n{}\n",
-                if i == 5 { "enabled = false\n" } else { "" }
-            ));
-        }
-        text.push_str(
-            "[[feeds]]\nname = \"wire\"\n\n[[feeds]]\nname = \"world\"\ntitle = \"World news\"\n",
-        );
-        Config::parse(&text, std::path::Path::new("/tmp/w.toml")).unwrap()
-    }
-
-    fn rows(config: &Config) -> Vec<SourceOverview> {
-        config
-            .sources
-            .iter()
-            .map(|s| SourceOverview {
-                name: s.name.clone(),
-                url: s.url.to_string(),
-                consecutive_errors: match s.name.as_str() {
-                    "s70" => 2,
-                    "s3" => 5,
-                    _ => 0,
-                },
-                last_outcome: Some("new".into()),
-                ..Default::default()
-            })
-            .collect()
-    }
-
-    fn source_ids(page: &str) -> Vec<&str> {
-        page.match_indices("<tr id=\"source-")
-            .map(|(i, _)| {
-                let rest = &page[i + 15..];
-                &rest[..rest.find('"').unwrap()]
-            })
-            .collect()
-    }
-
-    fn page(config: &Config, query: &str) -> String {
-        let view = StatusView::from_query(Some(query));
-        render_status(config, &rows(config), &[], Utc::now(), &view)
-    }
-
-    #[test]
-    fn failing_sources_come_first_and_long_lists_are_paged() {
-        let c = config(120);
-        let first = page(&c, "");
-        let ids = source_ids(&first);
-        assert_eq!(ids.len(), PAGE_SIZE);
-        assert_eq!(&ids[..4], ["s3", "s70", "s0", "s1"]);
-        assert!(first.contains("page 1 of 3"), "{first}");
-        assert!(
-            !first.contains("source-s99\""),
-            "later pages are not on the first"
-        );
-        let third = page(&c, "page=3");
-        assert_eq!(source_ids(&third).len(), 20);
-        assert!(first.len() < 40_000, "{} bytes", first.len());
-    }
-
-    #[test]
-    fn views_narrow_the_list_by_state_and_name() {
-        let c = config(120);
-        assert_eq!(source_ids(&page(&c, "show=failing")), ["s3", "s70"]);
-        assert_eq!(source_ids(&page(&c, "show=disabled")), ["s5"]);
-        let found = page(&c, "q=S11");
-        assert_eq!(
-            source_ids(&found),
-            [
-                "s11", "s110", "s111", "s112", "s113", "s114", "s115", "s116", "s117", "s118",
-                "s119"
-            ]
-        );
-        assert!(found.contains("disabled (1)") && found.contains("failing (2)"));
-        let disabled = page(&c, "show=disabled");
-        assert!(disabled.contains("<span class=\"badge muted\">disabled</span>"));
-    }
-
-    #[test]
-    fn a_feed_without_a_title_is_named_once() {
-        let c = config(1);
-        let p = page(&c, "");
-        assert!(p.contains("<td><strong>wire</strong><"), "{p}");
-        assert!(!p.contains("<strong>wire</strong> <span class=\"muted\">wire</span>"));
-        assert!(p.contains("<strong>World news</strong> <span class=\"muted\">world</span>"));
-    }
-}
+mod tests;
