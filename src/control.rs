@@ -1,5 +1,6 @@
-//! Asking the running daemon to fetch one source now, from another process
-//! (`wirefeed refresh NAME`).
+//! Asking the running daemon to act, from another process: fetch one source now
+//! (`wirefeed refresh NAME`), or publish what another process stored (`wirefeed fetch` run
+//! beside it).
 //!
 //! Why a request file and a signal, not an HTTP route: the daemon is found through its pid
 //! file beside the database ([`crate::pidfile`]), as `opml import` finds it to reload; a
@@ -10,7 +11,8 @@
 //! The exchange: the command writes `DATABASE.requests/ID.refresh` holding the source's
 //! name, then sends SIGUSR1. The daemon takes every request file (deleting it: picked up),
 //! fetches those sources at once, and when each fetch ends writes `ID.done` with the
-//! outcome line, which the command prints and deletes.
+//! outcome line, which the command prints and deletes. `ID.changed` says the store changed
+//! under the daemon: it renders its feeds again.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -36,6 +38,31 @@ pub struct RefreshRequest {
     pub id: String,
     /// The source to fetch.
     pub source: String,
+}
+
+/// What another process asks of the daemon.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Request {
+    /// Fetch a source now.
+    Refresh(RefreshRequest),
+    /// The store changed (another process fetched): publish what it holds now.
+    Changed,
+}
+
+/// Tells the daemon `pid` that this process changed its store (`wirefeed fetch` beside
+/// it), so that its feeds show the change at once.
+pub fn announce_change(database: &Path, pid: u32) -> std::io::Result<()> {
+    let dir = folder(database);
+    std::fs::create_dir_all(&dir)?;
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_nanos();
+    write_whole(
+        &dir.join(format!("{}-{nanos}.changed", std::process::id())),
+        b"",
+    )?;
+    crate::pidfile::signal(pid, "USR1")
 }
 
 /// A request sent, whose answer can be waited for.
@@ -105,17 +132,20 @@ impl Pending {
 const STALE: Duration = Duration::from_secs(3600);
 
 /// The daemon's side: takes every waiting request (each file is deleted as it is read) and
-/// clears answers nobody collected.
-pub fn take_requests(database: &Path) -> Vec<RefreshRequest> {
+/// clears answers nobody collected. Announced changes come first, as one.
+pub fn take_requests(database: &Path) -> Vec<Request> {
     let dir = folder(database);
     let Ok(list) = std::fs::read_dir(&dir) else {
         return Vec::new();
     };
     let mut out = Vec::new();
+    let mut changed = false;
     for entry in list.flatten() {
         let path = entry.path();
         let name = entry.file_name().to_string_lossy().into_owned();
-        if let Some(id) = name.strip_suffix(".refresh") {
+        if name.ends_with(".changed") {
+            changed |= std::fs::remove_file(&path).is_ok();
+        } else if let Some(id) = name.strip_suffix(".refresh") {
             let source = std::fs::read_to_string(&path).unwrap_or_default();
             if std::fs::remove_file(&path).is_ok() && !source.trim().is_empty() {
                 out.push(RefreshRequest {
@@ -133,7 +163,12 @@ pub fn take_requests(database: &Path) -> Vec<RefreshRequest> {
         }
     }
     out.sort_by(|a, b| a.id.cmp(&b.id));
-    out
+    let mut requests: Vec<Request> = Vec::with_capacity(out.len() + 1);
+    if changed {
+        requests.push(Request::Changed);
+    }
+    requests.extend(out.into_iter().map(Request::Refresh));
+    requests
 }
 
 /// The daemon's side: answers a request with the fetch's outcome line.
@@ -155,12 +190,17 @@ mod tests {
         std::fs::create_dir_all(folder(&db)).unwrap();
         write_whole(&folder(&db).join("7-1.refresh"), b"bbc\n").unwrap();
         write_whole(&folder(&db).join("7-2.refresh"), b"").unwrap();
+        write_whole(&folder(&db).join("8-1.changed"), b"").unwrap();
+        write_whole(&folder(&db).join("8-2.changed"), b"").unwrap();
         assert_eq!(
             take_requests(&db),
-            [RefreshRequest {
-                id: "7-1".into(),
-                source: "bbc".into()
-            }]
+            [
+                Request::Changed,
+                Request::Refresh(RefreshRequest {
+                    id: "7-1".into(),
+                    source: "bbc".into()
+                })
+            ]
         );
         assert!(take_requests(&db).is_empty(), "taken once");
         answer(&db, "7-1", "bbc\tnew\tnew=1");

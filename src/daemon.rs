@@ -207,7 +207,15 @@ pub async fn run(config_path: PathBuf) -> anyhow::Result<()> {
                 }
             }
             _ = sigusr1.recv() => {
-                for r in crate::control::take_requests(&database) {
+                for request in crate::control::take_requests(&database) {
+                    let r = match request {
+                        crate::control::Request::Changed => {
+                            tracing::info!("another process stored new entries; publishing them");
+                            publisher.changed();
+                            continue;
+                        }
+                        crate::control::Request::Refresh(r) => r,
+                    };
                     match config.source(&r.source) {
                         Some(s) if s.enabled => {
                             tracing::info!(source = %r.source, "refresh requested");

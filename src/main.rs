@@ -301,13 +301,13 @@ fn fetch(config: Config, names: Vec<String>) -> anyhow::Result<ExitCode> {
     let store = Store::open(&config.storage.database)?;
     let writer = Arc::new(Mutex::new(store));
     let runner = Runner::new(&config, writer)?;
-    if std::io::stdout().is_terminal() {
+    let reports = if std::io::stdout().is_terminal() {
         // Interactive: a progress bar, with each source's line printed as it finishes.
         let bar = indicatif::ProgressBar::new(sources.len() as u64).with_style(
             indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} sources  {elapsed}")
                 .expect("static template"),
         );
-        runtime().block_on(runner.run_all_with(&sources, |r| {
+        let reports = runtime().block_on(runner.run_all_with(&sources, |r| {
             bar.println(r.to_string());
             for w in &r.warnings {
                 bar.println(format!("{}\twarning: {w}", r.source));
@@ -315,14 +315,24 @@ fn fetch(config: Config, names: Vec<String>) -> anyhow::Result<ExitCode> {
             bar.inc(1);
         }));
         bar.finish_and_clear();
+        reports
     } else {
         // Scripted: one line per source, in config order.
-        for r in runtime().block_on(runner.run_all(&sources)) {
+        let reports = runtime().block_on(runner.run_all(&sources));
+        for r in &reports {
             out!("{r}");
             for w in &r.warnings {
                 out!("{}\twarning: {w}", r.source);
             }
         }
+        reports
+    };
+    // A daemon running on the same database publishes what this pass stored at once.
+    if reports.iter().any(|r| r.counts.changed())
+        && let Some(pid) = wirefeed::pidfile::running_daemon(&config.storage.database)
+        && let Err(e) = wirefeed::control::announce_change(&config.storage.database, pid)
+    {
+        eprintln!("wirefeed: could not tell the running daemon (pid {pid}) to publish: {e}");
     }
     Ok(ExitCode::SUCCESS)
 }

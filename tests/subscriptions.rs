@@ -440,3 +440,42 @@ async fn a_config_saved_through_a_rename_is_reloaded_without_a_signal() {
         .unwrap();
     assert!(status.status().is_success());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fetch_run_beside_the_daemon_is_published_by_it_at_once() {
+    let server = outlets().await;
+    let dir = tempfile::tempdir().unwrap();
+    let port = common::free_port();
+    let config = common::write_config(
+        dir.path(),
+        port,
+        &[],
+        &format!(
+            "[[sources]]\nname = \"world\"\nurl = \"{}\"\nschedule = \"0 0 1 1 *\"\n\n\
+             [[feeds]]\nname = \"all\"\n",
+            server.url("world.xml")
+        ),
+    );
+    let daemon = Daemon::start(&config, port);
+    wait_feed(&daemon.base, 10, "the first fetch", |t| t.len() == 1).await;
+    server.set(
+        "world.xml",
+        rss(
+            "Outlet World",
+            &[("w3", "Harbour reopens"), ("w1", "Ferry strike ends")],
+        ),
+    );
+    let c = config.clone();
+    let out = tokio::task::spawn_blocking(move || run(&c, &["fetch", "--source", "world"]))
+        .await
+        .unwrap();
+    assert!(
+        text(&out.stdout).contains("world\tnew\tnew=1 "),
+        "{}",
+        text(&out.stdout)
+    );
+    wait_feed(&daemon.base, 5, "the story the other process stored", |t| {
+        t.iter().any(|t| t == "Harbour reopens")
+    })
+    .await;
+}

@@ -479,18 +479,29 @@ impl Store {
         let Some(chosen) = chosen else {
             return Ok(None);
         };
-        let mut entry = None;
+        let mut entry: Option<StoredEntry> = None;
         let mut others = Vec::new();
+        // Files and pictures another outlet's copy carries, for a representative without
+        // any (one outlet runs the wire photo, another the longer text).
+        let mut spare_media = None;
         for (mid, _, guid, e) in members {
             if mid == chosen {
                 entry = Some(e);
             } else {
+                if spare_media.is_none() && !e.media.is_empty() {
+                    spare_media = Some(e.media.clone());
+                }
                 others.push(StoryMember {
                     source: e.source_name,
                     url: e.link,
                     guid,
                 });
             }
+        }
+        if let (Some(e), Some(m)) = (entry.as_mut(), spare_media)
+            && e.media.is_empty()
+        {
+            e.media = m;
         }
         Ok(entry.map(|entry| StoredStory {
             entry,
