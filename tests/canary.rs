@@ -274,6 +274,11 @@ async fn canary_secrets_never_appear_in_anything_wirefeed_serves_writes_prints_o
     )
     .into_owned();
     assert!(all.contains("<source>"), "{all}");
+    // Enclosures are published, their URLs scrubbed like the links beside them.
+    assert!(
+        all.contains("rel=\"enclosure\"") && all.contains("/audio-1"),
+        "{all}"
+    );
     let local_feed = &seen
         .iter()
         .find(|(u, _)| u.ends_with("/feeds/local.atom"))

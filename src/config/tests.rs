@@ -239,6 +239,9 @@ proxy = "none"
 name = "cookie"
 url = "https://u%40x:p%3Aw@c.example/rss?key=K"
 cookie = "session=cookie-s3cret; theme=dark"
+
+[[feeds]]
+name = "all"
 "#;
     let c = parse_env(text, dir.path()).unwrap();
     assert_eq!(
@@ -399,7 +402,7 @@ headers = { Authorization = "Bearer t" }
 
 #[test]
 fn serving_private_sources_to_the_network_without_a_token_is_a_warning() {
-    let text = "[server]\nlisten = \"0.0.0.0:8080\"\n\n[[sources]]\nname = \"paid\"\nurl = \"https://p.example/feed?token=abc\"\n";
+    let text = "[server]\nlisten = \"0.0.0.0:8080\"\n\n[[sources]]\nname = \"paid\"\nurl = \"https://p.example/feed?token=abc\"\n[[feeds]]\nname = \"all\"\n";
     let c = parse(text).unwrap();
     let w: Vec<String> = c.warnings.iter().map(|d| d.to_string()).collect();
     assert_eq!(w.len(), 1, "{w:?}");
@@ -446,7 +449,7 @@ fn a_readable_file_holding_credentials_is_a_warning_but_one_using_the_environmen
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
         Config::load(&path).unwrap().warnings
     };
-    let inline = "[[sources]]\nname = \"a\"\nurl = \"https://a.example/\"\nusername = \"me\"\npassword = \"hunter22\"\n";
+    let inline = "[[sources]]\nname = \"a\"\nurl = \"https://a.example/\"\nusername = \"me\"\npassword = \"hunter22\"\n[[feeds]]\nname = \"all\"\n";
     let w = write(inline, 0o644);
     assert_eq!(w.len(), 1, "{w:?}");
     assert!(
@@ -467,7 +470,11 @@ fn a_readable_file_holding_credentials_is_a_warning_but_one_using_the_environmen
 
 #[test]
 fn short_tokens_are_a_warning_and_bad_ones_an_error() {
-    let c = parse("[server]\ntoken = \"abc\"\n").unwrap();
+    let c = parse(
+        "[server]\ntoken = \"abc\"\n[[sources]]\nname = \"a\"\nurl = \"https://a.example/\"\n\
+         [[feeds]]\nname = \"all\"\n",
+    )
+    .unwrap();
     let w: Vec<String> = c.warnings.iter().map(|d| d.to_string()).collect();
     assert_eq!(w.len(), 1, "{w:?}");
     assert!(

@@ -48,6 +48,20 @@ fn ns_of(r: &ResolveResult<'_>) -> Ns {
     }
 }
 
+/// Whether a document can hold anything the scan reads: an enclosure, or the Media RSS
+/// or iTunes namespace. A cheap substring test that spares most news feeds the scan.
+pub(super) fn may_carry_media(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    [
+        &b"enclosure"[..],
+        b"search.yahoo.com/mrss",
+        b"rssboard.org/media-rss",
+        b"itunes.com/dtds",
+    ]
+    .iter()
+    .any(|needle| memchr::memmem::find(bytes, needle).is_some())
+}
+
 /// What the scan found: one [`EntryMedia`] per item, in document order, and the channel's
 /// podcast facts.
 #[derive(Debug, Default, PartialEq)]

@@ -78,12 +78,14 @@ pub fn parse_feed(
     let text = legacy::bridge(&repaired);
     let text = strip_late_declarations(&text);
     let mut parsed = match guarded(|| parser().parse(text.as_bytes())) {
-        Ok(feed) => {
+        // Most news feeds carry no media at all: then the scan is skipped.
+        Ok(feed) if media::may_carry_media(&text) => {
             let scan = media::scan(&text).unwrap_or_default();
             let mut parsed = convert(feed, limits, Some(scan.items));
             parsed.meta.podcast = scan.podcast;
             parsed
         }
+        Ok(feed) => convert(feed, limits, None),
         Err(e @ ParseError::Malformed(_)) => item_by_item(&text, &parser, limits, e)?,
         Err(e) => return Err(e),
     };
