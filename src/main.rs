@@ -173,6 +173,21 @@ fn main() -> ExitCode {
         });
     }
     let path = config::locate(cli.config);
+    // A first `add` starts the config file it adds to.
+    if matches!(cli.command, Command::Add { .. }) && !path.exists() {
+        let made = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| std::fs::write(&path, "# wirefeed's config: see README.md\n"));
+        match made {
+            Ok(()) => eprintln!("wirefeed: created {}", path.display()),
+            Err(e) => {
+                eprintln!("wirefeed: cannot create {}: {e}", path.display());
+                return ExitCode::from(2);
+            }
+        }
+    }
     let config = match Config::load(&path) {
         Ok(c) => c,
         Err(e) => return config_failure(&e),

@@ -479,3 +479,37 @@ async fn a_fetch_run_beside_the_daemon_is_published_by_it_at_once() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_first_add_starts_the_config_file() {
+    let server = outlets().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("new/wirefeed.toml");
+    // The loopback feed server needs the SSRF guard's permission, which a new file lacks:
+    // the guard refuses, and nothing but the empty file is left behind.
+    let (c, u) = (config.clone(), server.url("world.xml"));
+    let out = tokio::task::spawn_blocking(move || run(&c, &["add", &u]))
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("created"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stderr).contains("cannot fetch"),
+        "{}",
+        text(&out.stderr)
+    );
+    let cfg = wirefeed::config::Config::load(&config).unwrap();
+    assert!(cfg.sources.is_empty());
+    std::fs::write(&config, "[fetch]\nallow_hosts = [\"127.0.0.1\"]\n").unwrap();
+    let (c, u) = (config.clone(), server.url("world.xml"));
+    let out = tokio::task::spawn_blocking(move || run(&c, &["add", &u]))
+        .await
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let cfg = wirefeed::config::Config::load(&config).unwrap();
+    assert_eq!(cfg.sources[0].url.as_str(), server.url("world.xml"));
+}
