@@ -34,6 +34,11 @@ const SCHEDULE_SAVE_EVERY: Duration = Duration::from_secs(600);
 
 /// Runs the daemon until SIGTERM or SIGINT.
 pub async fn run(config_path: PathBuf) -> anyhow::Result<()> {
+    // These handlers first: a SIGHUP or SIGUSR1 sent as soon as the pid file appears must
+    // be caught, not kill the daemon (their default action). SIGTERM keeps its default
+    // until the loop runs, so a stop during start-up is immediate.
+    let mut sighup = signal(SignalKind::hangup())?;
+    let mut sigusr1 = signal(SignalKind::user_defined1())?;
     let config = Arc::new(load(&config_path)?);
     let store = Store::open(&config.storage.database)?;
     let writer = Arc::new(Mutex::new(store));
@@ -83,10 +88,6 @@ pub async fn run(config_path: PathBuf) -> anyhow::Result<()> {
     );
     heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
 
-    let mut sigterm = signal(SignalKind::terminate())?;
-    let mut sigint = signal(SignalKind::interrupt())?;
-    let mut sighup = signal(SignalKind::hangup())?;
-    let mut sigusr1 = signal(SignalKind::user_defined1())?;
     // Saving the file reloads it. Without a watch (inotify limits) SIGHUP still works.
     let mut watch = crate::config::watch::watch(&config_path)
         .map_err(
@@ -99,6 +100,8 @@ pub async fn run(config_path: PathBuf) -> anyhow::Result<()> {
     // Refresh requests not yet started, and those whose fetch is running, by source.
     let mut refresh_waiting: HashMap<String, Vec<String>> = HashMap::new();
     let mut refresh_running: HashMap<String, Vec<String>> = HashMap::new();
+    let mut sigterm = signal(SignalKind::terminate())?;
+    let mut sigint = signal(SignalKind::interrupt())?;
     let (report_tx, mut report_rx) = mpsc::unbounded_channel::<SourceReport>();
     let mut next_runs = initial_next_runs(&writer, &config);
     let mut in_flight: HashSet<String> = HashSet::new();
