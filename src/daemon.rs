@@ -3,8 +3,10 @@
 //! It holds no business logic. The scheduler loop owns one map of "next run" times; each due
 //! source is ingested on its own task through the [`Runner`] (which enforces the concurrency
 //! limits) and reports back over a channel, so the loop itself never blocks on the network.
-//! SIGHUP reloads the config (a bad file keeps the old one); SIGTERM/SIGINT stop scheduling,
-//! give in-flight fetches up to ten seconds, then close the database cleanly.
+//! The config reloads when its file is saved ([`crate::config::watch`]) or on SIGHUP, through
+//! the same validation (a bad file keeps the old one); SIGUSR1 picks up `wirefeed refresh`
+//! requests ([`crate::control`]) and fetches those sources now. SIGTERM/SIGINT stop
+//! scheduling, give in-flight fetches up to ten seconds, then close the database cleanly.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -32,6 +34,11 @@ const SCHEDULE_SAVE_EVERY: Duration = Duration::from_secs(600);
 
 /// Runs the daemon until SIGTERM or SIGINT.
 pub async fn run(config_path: PathBuf) -> anyhow::Result<()> {
+    // These handlers first: a SIGHUP or SIGUSR1 sent as soon as the pid file appears must
+    // be caught, not kill the daemon (their default action). SIGTERM keeps its default
+    // until the loop runs, so a stop during start-up is immediate.
+    let mut sighup = signal(SignalKind::hangup())?;
+    let mut sigusr1 = signal(SignalKind::user_defined1())?;
     let config = Arc::new(load(&config_path)?);
     let store = Store::open(&config.storage.database)?;
     let writer = Arc::new(Mutex::new(store));
@@ -43,6 +50,9 @@ pub async fn run(config_path: PathBuf) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", config.server.listen))?;
     let local = listener.local_addr()?;
+    if let Err(e) = crate::control::prepare(&config.storage.database) {
+        tracing::warn!(error = %e, "cannot make the request folder; `wirefeed refresh` will not reach this daemon");
+    }
     let _pid_file = crate::pidfile::PidFile::create(&config.storage.database)
         .map_err(|e| tracing::warn!(error = %e, "cannot write the pid file; `opml import` will not reload this daemon"))
         .ok();
@@ -78,9 +88,20 @@ pub async fn run(config_path: PathBuf) -> anyhow::Result<()> {
     );
     heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
 
+    // Saving the file reloads it. Without a watch (inotify limits) SIGHUP still works.
+    let mut watch = crate::config::watch::watch(&config_path)
+        .map_err(
+            |e| tracing::warn!(error = %e, "cannot watch the config file; reload it with SIGHUP"),
+        )
+        .ok();
+    let mut loaded = crate::config::watch::fingerprint(&config_path);
+    let mut settle_at: Option<tokio::time::Instant> = None;
+    let database = config.storage.database.clone();
+    // Refresh requests not yet started, and those whose fetch is running, by source.
+    let mut refresh_waiting: HashMap<String, Vec<String>> = HashMap::new();
+    let mut refresh_running: HashMap<String, Vec<String>> = HashMap::new();
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sigint = signal(SignalKind::interrupt())?;
-    let mut sighup = signal(SignalKind::hangup())?;
     let (report_tx, mut report_rx) = mpsc::unbounded_channel::<SourceReport>();
     let mut next_runs = initial_next_runs(&writer, &config);
     let mut in_flight: HashSet<String> = HashSet::new();
@@ -91,13 +112,16 @@ pub async fn run(config_path: PathBuf) -> anyhow::Result<()> {
 
     loop {
         let now = Utc::now();
-        for source in &config.sources {
+        for source in config.sources.iter().filter(|s| s.enabled) {
             let due = next_runs.get(&source.name).is_none_or(|t| *t <= now);
             // Due sources beyond a small window wait their turn here rather than as parked
             // tasks; the next report that comes back wakes the loop.
             let room = in_flight.len() < config.fetch.concurrency * 4;
             if due && room && !in_flight.contains(&source.name) {
                 in_flight.insert(source.name.clone());
+                if let Some(ids) = refresh_waiting.remove(&source.name) {
+                    refresh_running.insert(source.name.clone(), ids);
+                }
                 let (r, s, tx) = (runner.clone(), source.clone(), report_tx.clone());
                 tasks.spawn(async move {
                     let _ = tx.send(r.run_source(&s).await);
@@ -106,20 +130,36 @@ pub async fn run(config_path: PathBuf) -> anyhow::Result<()> {
         }
         let wake = next_runs
             .iter()
-            .filter(|(n, _)| !in_flight.contains(*n))
+            .filter(|(n, _)| !in_flight.contains(*n) && config.source(n).is_some_and(|s| s.enabled))
             .map(|(_, t)| *t)
             .min()
             .map(|t| (t - now).to_std().unwrap_or(Duration::ZERO))
             .unwrap_or(Duration::from_secs(60))
             .min(Duration::from_secs(60));
+        let settled = async {
+            match settle_at {
+                Some(t) => tokio::time::sleep_until(t).await,
+                None => std::future::pending().await,
+            }
+        };
+        let mut reload_now = false;
         tokio::select! {
             Some(report) = report_rx.recv() => {
                 in_flight.remove(&report.source);
                 // A source removed by a reload while in flight is not scheduled again.
                 if config.source(&report.source).is_some() {
-                    next_runs.insert(report.source.clone(), report.next_run_at);
+                    // A refresh asked for while this fetch ran gets a fetch of its own, now.
+                    let next = if refresh_waiting.contains_key(&report.source) {
+                        Utc::now()
+                    } else {
+                        report.next_run_at
+                    };
+                    next_runs.insert(report.source.clone(), next);
                 }
                 log_report(&report);
+                for id in refresh_running.remove(&report.source).unwrap_or_default() {
+                    crate::control::answer(&database, &id, &report.to_string());
+                }
                 status.record(&report, Utc::now());
                 metrics.record(&report);
                 metrics.set_sources(status.sources(), status.failing());
@@ -151,44 +191,95 @@ pub async fn run(config_path: PathBuf) -> anyhow::Result<()> {
                     }
                 });
             }
-            _ = sighup.recv() => {
-                crate::notify::reloading();
-                match reload(&config_path, &config, &runner, &writer) {
-                    Ok((new_config, new_runner)) => {
-                        let known: HashSet<&str> = new_config.sources.iter().map(|s| s.name.as_str()).collect();
-                        next_runs.retain(|n, _| known.contains(n.as_str()));
-                        for s in &new_config.sources {
-                            let changed = config.source(&s.name) != Some(s);
-                            if changed {
-                                next_runs.remove(&s.name);
-                            }
+            _ = sighup.recv() => reload_now = true,
+            Some(()) = async {
+                match watch.as_mut() {
+                    Some(w) => w.touched.recv().await,
+                    None => std::future::pending().await,
+                }
+            } => {
+                // Wait for the writes to settle: every event moves the moment on.
+                settle_at = Some(tokio::time::Instant::now() + crate::config::watch::SETTLE);
+            }
+            _ = settled => {
+                settle_at = None;
+                let now_on_disk = crate::config::watch::fingerprint(&config_path);
+                if now_on_disk.is_some() && now_on_disk != loaded {
+                    tracing::info!(path = %config_path.display(), "config file changed; reloading");
+                    reload_now = true;
+                }
+            }
+            _ = sigusr1.recv() => {
+                for request in crate::control::take_requests(&database) {
+                    let r = match request {
+                        crate::control::Request::Changed => {
+                            tracing::info!("another process stored new entries; publishing them");
+                            publisher.changed();
+                            continue;
                         }
-                        if let Some(r) = new_runner {
-                            runner = r;
+                        crate::control::Request::Refresh(r) => r,
+                    };
+                    match config.source(&r.source) {
+                        Some(s) if s.enabled => {
+                            tracing::info!(source = %r.source, "refresh requested");
+                            next_runs.insert(r.source.clone(), Utc::now());
+                            refresh_waiting.entry(r.source).or_default().push(r.id);
                         }
-                        config = Arc::new(new_config);
-                        publisher.set_config(config.clone());
-                        publisher.changed();
-                        let names: Vec<String> = config.sources.iter().map(|s| s.name.clone()).collect();
-                        status.reconfigured(&names);
-                        metrics.set_sources(status.sources(), status.failing());
-                        tracing::info!(sources = config.sources.len(), feeds = config.feeds.len(), "config reloaded");
-                    }
-                    Err(e) => {
-                        // A message about a bad value may quote it, credentials and all.
-                        let e = crate::redact::Redactor::default().scrub(&e.to_string()).into_owned();
-                        tracing::error!(error = %e, "config reload failed; keeping the running config");
-                        let first = e.to_string().lines().next().unwrap_or_default().to_string();
-                        status.set_note(format!("config reload failed, running the previous config: {first}"));
+                        Some(_) => crate::control::answer(&database, &r.id, &format!("{}\tdisabled (enabled = false in the config): not fetched", r.source)),
+                        None => crate::control::answer(&database, &r.id, &format!("{}\tunknown source: not in the running config", r.source)),
                     }
                 }
-                crate::notify::ready(&status.render());
             }
             _ = sigterm.recv() => break,
             _ = sigint.recv() => break,
             r = &mut http => {
                 anyhow::bail!("HTTP server stopped: {:?}", r);
             }
+        }
+        if reload_now {
+            crate::notify::reloading();
+            loaded = crate::config::watch::fingerprint(&config_path);
+            match reload(&config_path, &config, &runner, &writer) {
+                Ok((new_config, new_runner)) => {
+                    let known: HashSet<&str> =
+                        new_config.sources.iter().map(|s| s.name.as_str()).collect();
+                    next_runs.retain(|n, _| known.contains(n.as_str()));
+                    for s in &new_config.sources {
+                        let changed = config.source(&s.name) != Some(s);
+                        if changed {
+                            next_runs.remove(&s.name);
+                        }
+                    }
+                    runner = new_runner;
+                    config = Arc::new(new_config);
+                    publisher.set_config(config.clone());
+                    publisher.changed();
+                    let names: Vec<String> =
+                        config.sources.iter().map(|s| s.name.clone()).collect();
+                    status.reconfigured(&names);
+                    metrics.set_sources(status.sources(), status.failing());
+                    for w in &config.warnings {
+                        tracing::warn!("{w}");
+                    }
+                    tracing::info!(
+                        sources = config.sources.len(),
+                        feeds = config.feeds.len(),
+                        "config reloaded"
+                    );
+                }
+                Err(e) => {
+                    // A message about a bad value may quote it, credentials and all.
+                    let e = crate::redact::Redactor::default()
+                        .scrub(&e.to_string())
+                        .into_owned();
+                    tracing::error!(error = %e, "config reload failed; keeping the running config");
+                    let first = e.to_string().lines().next().unwrap_or_default().to_string();
+                    status.set_note(format!(
+                        "config reload failed, running the previous config: {first}"
+                    ));
+                }
+            }
+            crate::notify::ready(&status.render());
         }
     }
 
@@ -275,13 +366,15 @@ fn initial_next_runs(
         .collect()
 }
 
-/// Re-reads the config. Returns the new config and, when fetch settings changed, a new runner.
+/// Re-reads the config. Returns the new config and a runner for it (which keeps the
+/// running one's in-flight limits when they did not change): each source's cleaning rules
+/// are compiled by the runner, so a new or edited source needs a new one.
 fn reload(
     path: &Path,
     old: &Config,
     current: &Runner,
     writer: &Arc<Mutex<Store>>,
-) -> anyhow::Result<(Config, Option<Runner>)> {
+) -> anyhow::Result<(Config, Runner)> {
     let new = load(path)?;
     if new.server.listen != old.server.listen {
         tracing::warn!(old = %old.server.listen, new = %new.server.listen, "a new listen address takes effect at restart");
@@ -290,15 +383,14 @@ fn reload(
         tracing::warn!("a new database path takes effect at restart");
     }
     register_sources(writer, &new)?;
-    let runner = if new.fetch != old.fetch || new.server.base_url != old.server.base_url {
-        Some(current.reloaded(&new)?)
-    } else {
-        None
-    };
+    let runner = current.reloaded(&new)?;
     Ok((new, runner))
 }
 
 fn log_report(r: &SourceReport) {
+    for w in &r.warnings {
+        tracing::warn!(source = %r.source, "{w}");
+    }
     match &r.outcome {
         Outcome::Error(e) => {
             tracing::warn!(source = %r.source, error = %e, ms = r.duration_ms, next = %r.next_run_at, "fetch failed")

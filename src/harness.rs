@@ -13,7 +13,8 @@ use url::Url;
 use crate::clean::Cleaner;
 use crate::parse::{ParseLimits, parse_feed};
 
-/// Feed bytes → parse → clean every entry → fingerprint it, as an ingest does.
+/// Feed bytes → parse → clean every entry → fingerprint it, as an ingest does; then publish
+/// what came out (media included) in every format and as a web page.
 pub fn feed_bytes(data: &[u8]) {
     let base = Url::parse("https://fuzz.example/feed.xml").expect("literal URL");
     let limits = ParseLimits {
@@ -24,12 +25,35 @@ pub fn feed_bytes(data: &[u8]) {
         return;
     };
     let cleaner = Cleaner::default();
+    let mut stories = Vec::new();
     for raw in &feed.entries {
         let clean = cleaner.clean(raw, &base, &|_| false);
         let fp = crate::dedup::fingerprint(&clean.entry.title, &clean.blocks);
         std::hint::black_box(
             crate::dedup::Dedup::new(Default::default()).keys(clean.entry.link.as_deref(), &fp),
         );
+        stories.push(crate::model::StoredStory::single(
+            crate::model::StoredEntry {
+                public_id: format!("urn:uuid:{}", stories.len()),
+                source_name: "fuzz".into(),
+                link: clean.entry.link,
+                title: clean.entry.title,
+                summary: clean.entry.summary,
+                content: clean.entry.content,
+                categories: clean.entry.categories,
+                media: clean.entry.media,
+                ..Default::default()
+            },
+        ));
+    }
+    let mut info = crate::publish::FeedInfo::named("fuzz", "Fuzz");
+    info.podcast = feed.meta.podcast;
+    let site = Url::parse("http://127.0.0.1:8080/").expect("literal URL");
+    for format in crate::publish::Format::ALL {
+        std::hint::black_box(format.render(&info, &site, &stories));
+        std::hint::black_box(crate::publish::html::render_html(
+            &info, &site, &stories, format,
+        ));
     }
 }
 

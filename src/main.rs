@@ -9,6 +9,20 @@ use std::sync::{Arc, Mutex};
 use clap::{Parser, Subcommand};
 
 use wirefeed::config::{self, Config, ConfigError};
+
+/// `writeln!` to standard output, returning its error (a closed pipe ends the command
+/// quietly, see `broken_pipe`) instead of panicking as `println!` does.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        {
+            use std::io::Write as _;
+            writeln!(std::io::stdout().lock(), $($arg)*)?
+        }
+    };
+}
+
+#[path = "cli/subscriptions.rs"]
+mod subscriptions;
 use wirefeed::publish::Publisher;
 use wirefeed::runner::Runner;
 use wirefeed::store::Store;
@@ -39,7 +53,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the daemon: fetch every source on its schedule and serve the feeds over HTTP.
-    /// SIGHUP reloads the config; SIGTERM or Ctrl-C stops cleanly.
+    /// Saving the config (or SIGHUP) reloads it; SIGTERM or Ctrl-C stops cleanly.
     Run,
     /// Fetch sources once (all, or those named) and exit. Prints one line per source.
     Fetch {
@@ -58,6 +72,33 @@ enum Command {
         /// Output format.
         #[arg(long, default_value = "atom", value_parser = ["atom", "rss", "json"])]
         format: String,
+    },
+    /// Add a source by its feed's address or a page of its site: a page is searched for
+    /// feeds (its <link rel="alternate">, then the usual addresses). The running daemon
+    /// reloads and fetches it.
+    Add {
+        /// A feed's URL, or a page's (the site's home page, an article).
+        url: String,
+        /// The source's name (default: from the feed's title).
+        #[arg(long, value_name = "N")]
+        name: Option<String>,
+        /// Tags, comma-separated.
+        #[arg(long, value_name = "a,b", value_delimiter = ',')]
+        tags: Vec<String>,
+        /// When the page offers several feeds: the one to add, as numbered in the list.
+        #[arg(long, value_name = "N")]
+        pick: Option<usize>,
+    },
+    /// Take a source out of the config (and out of the feeds that name it); its stored
+    /// entries stay. The running daemon reloads.
+    Remove {
+        /// The source's name.
+        name: String,
+    },
+    /// Ask the running daemon to fetch one source now, and print how that went.
+    Refresh {
+        /// The source's name.
+        name: String,
     },
     /// Write a consistent copy of the database to FILE, safely while the daemon runs.
     Backup {
@@ -124,29 +165,36 @@ fn main() -> ExitCode {
     if let Command::Extract { url, json, file } = &cli.command {
         wirefeed::logging::init(None);
         return extract(url.as_deref(), *json, file).unwrap_or_else(|e| {
+            if broken_pipe(&e) {
+                return ExitCode::SUCCESS;
+            }
             eprintln!("wirefeed: {e:#}");
             ExitCode::from(2)
         });
     }
     let path = config::locate(cli.config);
+    // A first `add` starts the config file it adds to.
+    if matches!(cli.command, Command::Add { .. }) && !path.exists() {
+        let made = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| std::fs::write(&path, "# wirefeed's config: see README.md\n"));
+        match made {
+            Ok(()) => eprintln!("wirefeed: created {}", path.display()),
+            Err(e) => {
+                eprintln!("wirefeed: cannot create {}: {e}", path.display());
+                return ExitCode::from(2);
+            }
+        }
+    }
     let config = match Config::load(&path) {
         Ok(c) => c,
         Err(e) => return config_failure(&e),
     };
     wirefeed::logging::init(config.log_level.as_deref());
     let result = match cli.command {
-        Command::Check => {
-            for w in &config.warnings {
-                eprintln!("{w}");
-            }
-            println!(
-                "{}: ok ({} sources, {} feeds)",
-                path.display(),
-                config.sources.len(),
-                config.feeds.len()
-            );
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Check => check(&config, &path),
         Command::Run => runtime()
             .block_on(wirefeed::daemon::run(path))
             .map(|_| ExitCode::SUCCESS),
@@ -155,10 +203,15 @@ fn main() -> ExitCode {
         Command::Backup { file } => backup(&config, &file),
         Command::Opml {
             action: OpmlAction::Export { with_secrets },
-        } => {
-            print!("{}", wirefeed::opml::export(&config, with_secrets));
-            Ok(ExitCode::SUCCESS)
-        }
+        } => opml_export(&config, with_secrets),
+        Command::Add {
+            url,
+            name,
+            tags,
+            pick,
+        } => subscriptions::add(&config, &path, &url, name.as_deref(), &tags, pick),
+        Command::Remove { name } => subscriptions::remove(&config, &path, &name),
+        Command::Refresh { name } => subscriptions::refresh(&config, &name),
         Command::Opml {
             action: OpmlAction::Import { file },
         } => opml_import(&config, &path, &file),
@@ -167,9 +220,43 @@ fn main() -> ExitCode {
         Command::Stories { json } => stories(config, json),
     };
     result.unwrap_or_else(|e| {
+        if broken_pipe(&e) {
+            return ExitCode::SUCCESS;
+        }
         eprintln!("wirefeed: {e:#}");
         ExitCode::FAILURE
     })
+}
+
+/// Whether the error is standard output closing under us (`wirefeed boilerplate | head`):
+/// the reader has what it wanted, so the command ends quietly, as Unix tools do.
+fn broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+fn opml_export(config: &Config, with_secrets: bool) -> anyhow::Result<ExitCode> {
+    out!(
+        "{}",
+        wirefeed::opml::export(config, with_secrets).trim_end()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `check`: problems (exit 2) were reported by loading; here the warnings and the verdict.
+fn check(config: &Config, path: &std::path::Path) -> anyhow::Result<ExitCode> {
+    for w in &config.warnings {
+        eprintln!("{w}");
+    }
+    out!(
+        "{}: ok ({} sources, {} feeds)",
+        path.display(),
+        config.sources.len(),
+        config.feeds.len()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 fn config_failure(e: &ConfigError) -> ExitCode {
@@ -214,31 +301,53 @@ fn fetch(config: Config, names: Vec<String>) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::from(2));
     }
-    let sources: Vec<_> = config
+    let (sources, disabled): (Vec<_>, Vec<_>) = config
         .sources
         .iter()
         .filter(|s| names.is_empty() || names.contains(&s.name))
         .cloned()
-        .collect();
+        .partition(|s| s.enabled);
+    for s in &disabled {
+        out!(
+            "{}\tdisabled (enabled = false in the config): not fetched",
+            s.name
+        );
+    }
     let store = Store::open(&config.storage.database)?;
     let writer = Arc::new(Mutex::new(store));
     let runner = Runner::new(&config, writer)?;
-    if std::io::stdout().is_terminal() {
+    let reports = if std::io::stdout().is_terminal() {
         // Interactive: a progress bar, with each source's line printed as it finishes.
         let bar = indicatif::ProgressBar::new(sources.len() as u64).with_style(
             indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} sources  {elapsed}")
                 .expect("static template"),
         );
-        runtime().block_on(runner.run_all_with(&sources, |r| {
+        let reports = runtime().block_on(runner.run_all_with(&sources, |r| {
             bar.println(r.to_string());
+            for w in &r.warnings {
+                bar.println(format!("{}\twarning: {w}", r.source));
+            }
             bar.inc(1);
         }));
         bar.finish_and_clear();
+        reports
     } else {
         // Scripted: one line per source, in config order.
-        for r in runtime().block_on(runner.run_all(&sources)) {
-            println!("{r}");
+        let reports = runtime().block_on(runner.run_all(&sources));
+        for r in &reports {
+            out!("{r}");
+            for w in &r.warnings {
+                out!("{}\twarning: {w}", r.source);
+            }
         }
+        reports
+    };
+    // A daemon running on the same database publishes what this pass stored at once.
+    if reports.iter().any(|r| r.counts.changed())
+        && let Some(pid) = wirefeed::pidfile::running_daemon(&config.storage.database)
+        && let Err(e) = wirefeed::control::announce_change(&config.storage.database, pid)
+    {
+        eprintln!("wirefeed: could not tell the running daemon (pid {pid}) to publish: {e}");
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -248,7 +357,7 @@ fn backup(config: &Config, file: &std::path::Path) -> anyhow::Result<ExitCode> {
     // the copy itself is read on a reader connection, which never blocks a running daemon.
     drop(Store::open(&config.storage.database)?);
     Store::open_reader(&config.storage.database)?.backup(file)?;
-    println!(
+    out!(
         "backed up {} to {}",
         config.storage.database.display(),
         file.display()
@@ -285,40 +394,23 @@ fn opml_import(config: &Config, path: &std::path::Path, file: &str) -> anyhow::R
         }
     };
     for (url, why) in &report.skipped {
-        println!("skipped {url}: {why}");
+        out!("skipped {url}: {why}");
     }
     if report.added.is_empty() {
-        println!("no new sources; {} left unchanged", path.display());
+        out!("no new sources; {} left unchanged", path.display());
         return Ok(ExitCode::SUCCESS);
     }
-    // Atomically: a reader (the daemon reloading) sees the old file or the new, never half.
-    // The real file behind a symlink is replaced, with its permissions kept.
-    let real =
-        std::fs::canonicalize(path).with_context(|| format!("resolving {}", path.display()))?;
-    let tmp = real.with_extension("toml.opml-import");
-    std::fs::write(&tmp, &edited).with_context(|| format!("writing {}", tmp.display()))?;
-    if let Ok(meta) = std::fs::metadata(&real) {
-        std::fs::set_permissions(&tmp, meta.permissions())
-            .with_context(|| format!("setting permissions of {}", tmp.display()))?;
-    }
-    std::fs::rename(&tmp, &real).with_context(|| format!("replacing {}", real.display()))?;
+    wirefeed::config::edit::replace_file(path, &edited)
+        .with_context(|| format!("replacing {}", path.display()))?;
     for (name, url) in &report.added {
-        println!("added {name}: {url}");
+        out!("added {name}: {url}");
     }
-    println!(
+    out!(
         "{} source(s) added to {}",
         report.added.len(),
         path.display()
     );
-    match wirefeed::pidfile::running_daemon(&config.storage.database) {
-        Some(pid) => {
-            wirefeed::pidfile::signal_reload(pid)?;
-            println!("asked the running daemon (pid {pid}) to reload");
-        }
-        None => {
-            println!("no daemon running on this database; the sources are used from its next start")
-        }
-    }
+    out!("{}", subscriptions::reload_daemon(config)?);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -341,8 +433,9 @@ fn render(config: Config, feed: &str, format: &str) -> anyhow::Result<ExitCode> 
     let format = wirefeed::publish::Format::from_ext(format).expect("clap checked the format");
     let rendered = publisher.render(feed, format)?.expect("feed exists");
     use std::io::Write;
-    std::io::stdout().write_all(&rendered.body)?;
-    println!();
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(&rendered.body)?;
+    writeln!(stdout)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -363,8 +456,17 @@ fn extract(url: Option<&str>, json: bool, file: &str) -> anyhow::Result<ExitCode
             .and_then(|f| f.take(limit).read_to_end(&mut bytes))
             .with_context(|| format!("reading {file}"))?;
     }
+    let shown = if file == "-" { "standard input" } else { file };
+    if let Err(why) = wirefeed::parse::encoding::sniff_html(&bytes) {
+        eprintln!("wirefeed: {shown} is not an HTML page ({why})");
+        return Ok(ExitCode::FAILURE);
+    }
     let html = wirefeed::parse::encoding::decode_html(&bytes, None);
     let article = wirefeed::clean::extract::extract(&html, url);
+    if article.text.trim().is_empty() {
+        eprintln!("wirefeed: no article text found in {shown}");
+        return Ok(ExitCode::FAILURE);
+    }
     let mut out = std::io::stdout().lock();
     if json {
         writeln!(out, "{}", article.to_json())?;
@@ -380,7 +482,7 @@ fn boilerplate(config: Config, source: Option<&str>, all: bool) -> anyhow::Resul
     let rows = store.learned_list(source, if all { 2 } else { threshold })?;
     let provenance = wirefeed::publish::provenance::Provenance::of(&config);
     if rows.is_empty() {
-        println!("no learned boilerplate yet");
+        out!("no learned boilerplate yet");
     }
     for r in rows {
         let learned = if r.stats.entries >= threshold {
@@ -391,7 +493,7 @@ fn boilerplate(config: Config, source: Option<&str>, all: bool) -> anyhow::Resul
         let last = chrono::DateTime::from_timestamp(r.stats.last_seen, 0)
             .map(|d| d.format("%Y-%m-%d").to_string())
             .unwrap_or_default();
-        println!(
+        out!(
             "{}\t{learned}\tentries={}\tlast={last}\t{}",
             r.source,
             r.stats.entries,

@@ -185,6 +185,8 @@ mod tests {
             duration_ms: 250,
             next_run_at: chrono::Utc::now(),
             moved_to: None,
+            warnings: Vec::new(),
+            filtered: 0,
         });
         m.set_sources(4, 1);
         let text = m.render();

@@ -5,6 +5,10 @@
 
 use chrono::{DateTime, Utc};
 
+pub mod media;
+
+pub use media::{EntryMedia, Media, MediaRole, Podcast};
+
 /// One item as the feed gave it, after parsing but before any cleaning.
 ///
 /// `guid` is always set: parsing derives a stable identity when the feed has none, so that a
@@ -27,6 +31,9 @@ pub struct RawEntry {
     pub categories: Vec<String>,
     pub published: Option<DateTime<Utc>>,
     pub updated: Option<DateTime<Utc>>,
+    /// Files and pictures it carries (enclosures, Media RSS, JSON Feed attachments), as
+    /// written (URLs possibly relative).
+    pub media: EntryMedia,
 }
 
 /// Feed-level facts worth keeping beside its entries.
@@ -43,6 +50,8 @@ pub struct FeedMeta {
     pub update_interval: Option<std::time::Duration>,
     /// The language the feed declares (RSS `<language>`, `xml:lang`, JSON Feed `language`).
     pub language: Option<String>,
+    /// What a podcast app needs of the channel (cover, category, owner), when the feed is one.
+    pub podcast: Option<Podcast>,
 }
 
 /// A parsed feed: its metadata and its entries, in document order.
@@ -50,6 +59,30 @@ pub struct FeedMeta {
 pub struct ParsedFeed {
     pub meta: FeedMeta,
     pub entries: Vec<RawEntry>,
+    /// Items left out because they were malformed; their well-formed siblings are kept.
+    pub skipped: Vec<SkippedItem>,
+}
+
+/// An item of a feed document that could not be read, and why: reported per source so the
+/// publisher's mistake can be found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkippedItem {
+    /// Its position in the document (1 = first item).
+    pub position: usize,
+    /// How it names itself (its id, title or link), if it could be read at all.
+    pub label: Option<String>,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+impl std::fmt::Display for SkippedItem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "item {}", self.position)?;
+        if let Some(l) = &self.label {
+            write!(f, " ({l})")?;
+        }
+        write!(f, ": {}", self.reason)
+    }
 }
 
 /// An entry made safe to republish: sanitised HTML with absolute URLs, plain-text title.
@@ -73,6 +106,8 @@ pub struct CleanEntry {
     pub dateline: Option<String>,
     /// The byline line as written ("Via AP news wire", "By Jane Roe").
     pub byline: Option<String>,
+    /// Files and pictures, with absolute http(s) URLs.
+    pub media: EntryMedia,
 }
 
 /// What storing one entry did; drives the per-source report and the publish cache.
@@ -219,6 +254,8 @@ pub struct StoredEntry {
     pub updated: DateTime<Utc>,
     /// The language the source feed declares, if it does.
     pub language: Option<String>,
+    /// Files and pictures the entry carries.
+    pub media: EntryMedia,
 }
 
 /// Per-source fetch state kept between runs (validators for conditional GET, scheduling,

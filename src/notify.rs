@@ -146,6 +146,8 @@ mod tests {
             duration_ms: 1,
             next_run_at: Utc::now(),
             moved_to: None,
+            warnings: Vec::new(),
+            filtered: 0,
         }
     }
 

@@ -1,5 +1,6 @@
 //! The running daemon's process id, kept beside its database, so that a command that
-//! changes the config (`wirefeed opml import`) can ask that daemon to reload it.
+//! changes the config (`wirefeed opml import`, `add`, `remove`) can ask that daemon to
+//! reload it, and `wirefeed refresh` can ask it to fetch a source ([`crate::control`]).
 //!
 //! A stale file (left by a crash) is harmless: a reader checks that the process exists and
 //! is a wirefeed before signalling it.
@@ -51,17 +52,23 @@ pub fn running_daemon(database: &Path) -> Option<u32> {
     name.starts_with("wirefeed").then_some(pid)
 }
 
-/// Sends SIGHUP (reload) to a process, with the system's `kill` so that no unsafe code is
-/// needed here.
+/// Sends SIGHUP (reload) to a process.
 pub fn signal_reload(pid: u32) -> std::io::Result<()> {
+    signal(pid, "HUP")
+}
+
+/// Sends a signal (`HUP`, `USR1`…) to a process, with the system's `kill` so that no unsafe
+/// code is needed here.
+pub fn signal(pid: u32, name: &str) -> std::io::Result<()> {
     let status = std::process::Command::new("kill")
-        .args(["-HUP", &pid.to_string()])
+        .args([&format!("-{name}"), &pid.to_string()])
+        .stderr(std::process::Stdio::null())
         .status()?;
     if status.success() {
         Ok(())
     } else {
         Err(std::io::Error::other(format!(
-            "kill -HUP {pid} failed: {status}"
+            "kill -{name} {pid} failed: {status}"
         )))
     }
 }

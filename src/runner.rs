@@ -278,6 +278,8 @@ impl Runner {
                     duration_ms: 0,
                     next_run_at: now + chrono::Duration::seconds(60),
                     moved_to: None,
+                    warnings: Vec::new(),
+                    filtered: 0,
                 }
             }
         }

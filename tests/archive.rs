@@ -193,7 +193,9 @@ async fn archive_pages_chain_stay_frozen_mirror_to_disk_and_ping_the_hub() {
         std::fs::read(static_dir.join("feeds/all/archive/1.atom")).unwrap(),
         page1_before
     );
-    assert!(static_dir.join("feed.xsl").exists());
+    // The feed's web page is written beside it (no XSLT stylesheet any more).
+    assert!(static_dir.join("feeds/all.html").exists());
+    assert!(!static_dir.join("feed.xsl").exists());
 
     // Every story of page 1 is edited and two new stories arrive: a third page fills, and
     // page 1 keeps its bytes. Meanwhile a reader keeps reading the static file: it must

@@ -1,6 +1,7 @@
 //! What a person sees in a browser: headless Chromium (Debian's, installed by scripts/test)
-//! loads the status page and feeds opened directly (rendered through `/feed.xsl`), and the
-//! tests assert on the DOM it produced (`--dump-dom`), not on the bytes served.
+//! loads the status page and feeds opened directly (the server's HTML view of the feed: no
+//! XSLT, which Chromium is removing and marks with a banner), and the tests assert on the
+//! DOM it produced (`--dump-dom`), not on the bytes served.
 
 mod common;
 
@@ -156,8 +157,8 @@ async fn status_page_and_feeds_render_in_chromium() {
             .is_none()
     );
 
-    // Feeds opened directly read as pages through the stylesheet.
-    for ext in ["atom", "rss"] {
+    // Feeds opened directly read as pages, rendered by the server: no XSLT, so no banner.
+    for ext in ["atom", "rss", "json", "html"] {
         let url = format!("{base}/feeds/all.{ext}");
         let dom = tokio::task::spawn_blocking({
             let url = url.clone();
@@ -165,6 +166,10 @@ async fn status_page_and_feeds_render_in_chromium() {
         })
         .await
         .unwrap();
+        assert!(
+            !dom.to_ascii_lowercase().contains("xslt"),
+            "{ext}: an XSLT banner or stylesheet in the DOM:\n{dom}"
+        );
         let dom = Html::parse_document(&dom);
         assert_eq!(
             texts(&dom, "h1#feed-title"),
@@ -172,9 +177,35 @@ async fn status_page_and_feeds_render_in_chromium() {
             "{ext}: {}",
             dom.html()
         );
-        assert_eq!(texts(&dom, "code#feed-url"), std::slice::from_ref(&url));
+        // The address to subscribe to is the one opened (Atom for the .html page).
+        let shown = if ext == "html" {
+            format!("{base}/feeds/all.atom")
+        } else {
+            url.clone()
+        };
+        assert_eq!(texts(&dom, "code#feed-url"), [shown], "{ext}");
         let items = texts(&dom, "li.item h2 a");
         assert_eq!(items.len(), 4, "{ext}");
         assert!(items.contains(&"Story 2 & more".to_string()), "{items:?}");
+        // Each item names its outlet; subscribe links in every format.
+        assert!(
+            texts(&dom, "li.item div.muted")
+                .iter()
+                .all(|m| m.contains("Outlet")),
+            "{ext}"
+        );
+        for f in ["atom", "rss", "json"] {
+            let want = format!("{base}/feeds/all.{f}");
+            assert!(
+                attrs(&dom, ".formats a", "href").contains(&want),
+                "{ext}: no subscribe link {want}"
+            );
+        }
+        assert!(
+            dom.select(&Selector::parse("script").unwrap())
+                .next()
+                .is_none(),
+            "{ext}: a script"
+        );
     }
 }

@@ -203,7 +203,6 @@ async fn canary_secrets_never_appear_in_anything_wirefeed_serves_writes_prints_o
         ("/opml", Some(ADMIN)),
         ("/metrics", Some(ADMIN)),
         ("/healthz", None),
-        ("/feed.xsl", None),
     ] {
         let r = get(&client, &format!("{base}{route}"), token).await;
         assert!(r.status().is_success(), "{route}: {}", r.status());
@@ -214,7 +213,9 @@ async fn canary_secrets_never_appear_in_anything_wirefeed_serves_writes_prints_o
     for by_query in [false, true] {
         let mut queue: VecDeque<String> = ["all", "everything", "local"]
             .iter()
-            .flat_map(|f| ["atom", "rss", "json"].map(|ext| format!("{base}/feeds/{f}.{ext}")))
+            .flat_map(|f| {
+                ["atom", "rss", "json", "html"].map(|ext| format!("{base}/feeds/{f}.{ext}"))
+            })
             .collect();
         let mut done = BTreeSet::new();
         while let Some(url) = queue.pop_front() {
@@ -246,6 +247,17 @@ async fn canary_secrets_never_appear_in_anything_wirefeed_serves_writes_prints_o
         .await
         .unwrap();
     seen.push(("browser view".into(), page.bytes().await.unwrap().to_vec()));
+    let page = client
+        .get(format!("{base}/feeds/all/archive/1.atom?token={READER}"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8");
+    seen.push((
+        "browser view of an archive page".into(),
+        page.bytes().await.unwrap().to_vec(),
+    ));
     for route in ["/", "/opml", "/feeds/all.atom", "/feeds/all/archive/1.rss"] {
         let r = get(&client, &format!("{base}{route}"), None).await;
         assert_eq!(r.status(), 401, "{route} without a token");
@@ -262,6 +274,11 @@ async fn canary_secrets_never_appear_in_anything_wirefeed_serves_writes_prints_o
     )
     .into_owned();
     assert!(all.contains("<source>"), "{all}");
+    // Enclosures are published, their URLs scrubbed like the links beside them.
+    assert!(
+        all.contains("rel=\"enclosure\"") && all.contains("/audio-1"),
+        "{all}"
+    );
     let local_feed = &seen
         .iter()
         .find(|(u, _)| u.ends_with("/feeds/local.atom"))

@@ -309,7 +309,8 @@ fn check_warns_about_private_sources_on_the_network_and_a_readable_file_with_cre
     let path = dir.path().join("wirefeed.toml");
     let text = format!(
         "[server]\nlisten = \"0.0.0.0:{}\"\n\n[[sources]]\nname = \"paid\"\n\
-         url = \"https://paid.example/feed\"\nusername = \"me\"\npassword = \"hunter2-long\"\n",
+         url = \"https://paid.example/feed\"\nusername = \"me\"\npassword = \"hunter2-long\"\n\
+         [[feeds]]\nname = \"all\"\n",
         common::free_port()
     );
     std::fs::write(&path, &text).unwrap();

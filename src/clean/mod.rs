@@ -175,10 +175,24 @@ impl Cleaner {
                 agency: wire.agency,
                 dateline: wire.dateline,
                 byline: wire.byline,
+                media: publishable_media(raw.media.resolved(feed_url)),
             },
             blocks,
         }
     }
+}
+
+/// Media with every address percent-encoded as a URI (see [`urls::publishable`]).
+fn publishable_media(mut m: crate::model::EntryMedia) -> crate::model::EntryMedia {
+    let fix = |u: &mut String| {
+        if let Ok(parsed) = Url::parse(u) {
+            *u = urls::publishable(&parsed);
+        }
+    };
+    m.files.iter_mut().for_each(|f| fix(&mut f.url));
+    m.image.iter_mut().for_each(fix);
+    m.banner_image.iter_mut().for_each(fix);
+    m
 }
 
 /// The HTML an entry's text is read from: its content, else its summary.

@@ -12,6 +12,7 @@ pub mod edit;
 mod interpolate;
 mod raw;
 mod warnings;
+pub mod watch;
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
@@ -25,7 +26,7 @@ pub use diagnostics::{ConfigError, Diagnostic};
 
 use crate::redact::Redactor;
 pub use crate::redact::Secret;
-use crate::schedule::CronSchedule;
+use crate::schedule::{CronSchedule, HintBounds};
 use diagnostics::Locator;
 
 /// The whole validated configuration.
@@ -130,6 +131,16 @@ pub struct SourceConfig {
     /// What of this source must never be shown: its secret parameters, by name and value,
     /// and every credential of [`SourceConfig::access`].
     pub redactor: Redactor,
+    /// `enabled = false` keeps a source in the config (its stored entries stay in feeds)
+    /// without ever fetching it: pausing a source needs no commenting out.
+    pub enabled: bool,
+    /// Patterns (regular expressions, case-insensitive) on title and text: when any are
+    /// given, an entry must match one of them to be stored.
+    pub include: Vec<String>,
+    /// Patterns (as `include`) whose matching entries are not stored.
+    pub exclude: Vec<String>,
+    /// The user's bounds on the publisher's polling hints (`min_interval`, `max_interval`).
+    pub hints: HintBounds,
 }
 
 impl SourceConfig {

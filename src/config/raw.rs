@@ -196,6 +196,16 @@ pub(super) struct RawSource {
     pub(super) user_agent: Option<Spanned<String>>,
     #[serde(default)]
     pub(super) proxy: Option<Spanned<String>>,
+    #[serde(default = "yes")]
+    enabled: bool,
+    #[serde(default)]
+    include: Vec<Spanned<String>>,
+    #[serde(default)]
+    exclude: Vec<Spanned<String>>,
+    #[serde(default)]
+    min_interval: Option<Spanned<String>>,
+    #[serde(default)]
+    max_interval: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]

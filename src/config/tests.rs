@@ -239,6 +239,9 @@ proxy = "none"
 name = "cookie"
 url = "https://u%40x:p%3Aw@c.example/rss?key=K"
 cookie = "session=cookie-s3cret; theme=dark"
+
+[[feeds]]
+name = "all"
 "#;
     let c = parse_env(text, dir.path()).unwrap();
     assert_eq!(
@@ -399,7 +402,7 @@ headers = { Authorization = "Bearer t" }
 
 #[test]
 fn serving_private_sources_to_the_network_without_a_token_is_a_warning() {
-    let text = "[server]\nlisten = \"0.0.0.0:8080\"\n\n[[sources]]\nname = \"paid\"\nurl = \"https://p.example/feed?token=abc\"\n";
+    let text = "[server]\nlisten = \"0.0.0.0:8080\"\n\n[[sources]]\nname = \"paid\"\nurl = \"https://p.example/feed?token=abc\"\n[[feeds]]\nname = \"all\"\n";
     let c = parse(text).unwrap();
     let w: Vec<String> = c.warnings.iter().map(|d| d.to_string()).collect();
     assert_eq!(w.len(), 1, "{w:?}");
@@ -446,7 +449,7 @@ fn a_readable_file_holding_credentials_is_a_warning_but_one_using_the_environmen
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
         Config::load(&path).unwrap().warnings
     };
-    let inline = "[[sources]]\nname = \"a\"\nurl = \"https://a.example/\"\nusername = \"me\"\npassword = \"hunter22\"\n";
+    let inline = "[[sources]]\nname = \"a\"\nurl = \"https://a.example/\"\nusername = \"me\"\npassword = \"hunter22\"\n[[feeds]]\nname = \"all\"\n";
     let w = write(inline, 0o644);
     assert_eq!(w.len(), 1, "{w:?}");
     assert!(
@@ -467,7 +470,11 @@ fn a_readable_file_holding_credentials_is_a_warning_but_one_using_the_environmen
 
 #[test]
 fn short_tokens_are_a_warning_and_bad_ones_an_error() {
-    let c = parse("[server]\ntoken = \"abc\"\n").unwrap();
+    let c = parse(
+        "[server]\ntoken = \"abc\"\n[[sources]]\nname = \"a\"\nurl = \"https://a.example/\"\n\
+         [[feeds]]\nname = \"all\"\n",
+    )
+    .unwrap();
     let w: Vec<String> = c.warnings.iter().map(|d| d.to_string()).collect();
     assert_eq!(w.len(), 1, "{w:?}");
     assert!(
@@ -479,5 +486,58 @@ fn short_tokens_are_a_warning_and_bad_ones_an_error() {
     assert!(
         p.contains(":3:15: admin_token must be printable ASCII"),
         "{p}"
+    );
+}
+
+#[test]
+fn per_source_switch_filters_and_interval_bounds_are_read() {
+    let c = parse(
+        r#"
+[[sources]]
+name = "paused"
+url = "https://example.org/rss"
+enabled = false
+include = ["flood", "quake"]
+exclude = ["(?i)sport"]
+min_interval = "10m"
+max_interval = "2h"
+
+[[sources]]
+name = "plain"
+url = "https://example.org/other"
+"#,
+    )
+    .unwrap();
+    let (paused, plain) = (&c.sources[0], &c.sources[1]);
+    assert!(!paused.enabled && plain.enabled);
+    assert_eq!(paused.include, ["flood", "quake"]);
+    assert_eq!(paused.exclude, ["(?i)sport"]);
+    assert_eq!(paused.hints.min, Some(Duration::from_secs(600)));
+    assert_eq!(paused.hints.max, Some(Duration::from_secs(7200)));
+    assert_eq!(plain.hints, crate::schedule::HintBounds::default());
+    assert!(plain.include.is_empty() && plain.exclude.is_empty());
+}
+
+#[test]
+fn bad_source_filters_and_crossed_interval_bounds_are_located() {
+    let p = problems(
+        r#"[[sources]]
+name = "s"
+url = "https://example.org/rss"
+include = ["(unclosed"]
+min_interval = "2h"
+max_interval = "10m"
+"#,
+    );
+    assert_eq!(p.len(), 2, "{p:?}");
+    assert!(
+        p[0].starts_with("/etc/wirefeed/test.toml:4:12: invalid pattern"),
+        "{p:?}"
+    );
+    assert!(
+        p[1].starts_with(
+            "/etc/wirefeed/test.toml:6:16: max_interval \"10m\" is shorter than min_interval (2h)"
+        ),
+        "{p:?}"
     );
 }

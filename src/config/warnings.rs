@@ -1,5 +1,6 @@
-//! Configurations that work but are probably not what the user wants, where secrets are
-//! concerned: `check` prints these (exit 0, on stderr) and the daemon logs them at start.
+//! Configurations that work but are probably not what the user wants (nothing to fetch or
+//! publish; secrets exposed): `check` prints these (exit 0, on stderr) and the daemon logs
+//! them at start and on every reload.
 
 use std::ops::Range;
 use std::path::Path;
@@ -20,6 +21,28 @@ pub(super) fn of_config(
     loc: &Locator,
 ) -> Vec<Diagnostic> {
     let mut out = Vec::new();
+    if cfg.sources.is_empty() {
+        out.push(loc.at(
+            None,
+            "warning: no [[sources]]: nothing will be fetched (add one with `wirefeed add URL`)"
+                .into(),
+        ));
+    } else if cfg.sources.iter().all(|s| !s.enabled) {
+        out.push(loc.at(
+            None,
+            "warning: every source has enabled = false: nothing will be fetched".into(),
+        ));
+    }
+    if cfg.feeds.is_empty() {
+        out.push(
+            loc.at(
+                None,
+                "warning: no [[feeds]]: nothing will be published (add a [[feeds]] table with a \
+             name; it carries every source unless it names some)"
+                    .into(),
+            ),
+        );
+    }
     let private: Vec<&str> = cfg
         .sources
         .iter()

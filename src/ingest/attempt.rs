@@ -115,32 +115,26 @@ pub(super) async fn attempt(
                         c
                     })
                     .collect();
-                Ok::<_, crate::parse::ParseError>((
-                    scrub_meta(parsed.meta, &redactor),
+                let mut meta = parsed.meta;
+                meta.podcast = meta.podcast.map(|p| p.resolved(&base));
+                let meta = scrub_meta(meta, &redactor);
+                Ok::<_, crate::parse::ParseError>(Attempted::Body {
+                    validators: body.validators,
+                    freshness: body.freshness,
+                    moved: body.moved_permanently,
+                    status,
+                    bytes,
+                    feed_interval: meta.update_interval,
+                    meta,
                     entries,
-                    body.validators,
-                    body.freshness,
-                    body.moved_permanently,
                     learned,
                     newly_learned,
-                ))
+                    skipped: parsed.skipped,
+                })
             })
             .await;
             match parsed {
-                Ok(Ok((meta, entries, validators, freshness, moved, learned, newly_learned))) => {
-                    Attempted::Body {
-                        validators,
-                        freshness,
-                        moved,
-                        status,
-                        bytes,
-                        feed_interval: meta.update_interval,
-                        meta,
-                        entries,
-                        learned,
-                        newly_learned,
-                    }
-                }
+                Ok(Ok(body)) => body,
                 Ok(Err(e)) => Attempted::Failed {
                     error: asking.redactor.scrub(&e.to_string()).into_owned(),
                     status: Some(status),
@@ -162,6 +156,18 @@ fn scrub_meta(mut meta: crate::model::FeedMeta, r: &Redactor) -> crate::model::F
     meta.title = meta.title.map(|t| r.scrub_content(&t).into_owned());
     meta.link = meta.link.and_then(|l| r.public_link(&l));
     meta.self_link = meta.self_link.and_then(|l| r.public_link(&l));
+    if let Some(p) = meta.podcast.as_mut() {
+        if let Some(i) = p.image.as_mut() {
+            *i = r.scrub_link(i);
+        }
+        for t in [&mut p.author, &mut p.owner_name, &mut p.owner_email]
+            .into_iter()
+            .flatten()
+            .chain(p.category.iter_mut())
+        {
+            *t = r.scrub_content(t).into_owned();
+        }
+    }
     meta
 }
 
@@ -178,6 +184,13 @@ pub(super) fn scrub_entry(c: &mut Cleaned, r: &Redactor) {
     text(&mut e.title);
     if let Some(l) = e.link.as_mut() {
         *l = r.scrub_link(l);
+    }
+    // Enclosure URLs of a private feed often carry its key, as its links do.
+    e.media.map_urls(|u| *u = r.scrub_link(u));
+    for m in &mut e.media.files {
+        if let Some(t) = m.title.as_mut() {
+            text(t);
+        }
     }
     for field in [
         &mut e.author,

@@ -96,6 +96,29 @@ pub struct SourceReport {
     pub next_run_at: DateTime<Utc>,
     /// Set when this fetch confirmed a permanent move: the new address.
     pub moved_to: Option<String>,
+    /// Problems that did not stop the fetch: malformed items left out, each naming the item.
+    pub warnings: Vec<String>,
+    /// Entries left out by the source's `include` / `exclude` patterns.
+    pub filtered: usize,
+}
+
+/// Malformed items reported one by one at most; beyond, they are counted.
+const ITEM_WARNINGS: usize = 20;
+
+/// One warning per malformed item (the first [`ITEM_WARNINGS`]), then a count of the rest.
+fn item_warnings(skipped: &[crate::model::SkippedItem]) -> Vec<String> {
+    let mut out: Vec<String> = skipped
+        .iter()
+        .take(ITEM_WARNINGS)
+        .map(|s| format!("skipped malformed {s}"))
+        .collect();
+    if skipped.len() > ITEM_WARNINGS {
+        out.push(format!(
+            "skipped {} more malformed items",
+            skipped.len() - ITEM_WARNINGS
+        ));
+    }
+    out
 }
 
 impl std::fmt::Display for SourceReport {
@@ -106,14 +129,16 @@ impl std::fmt::Display for SourceReport {
         };
         write!(
             f,
-            "{}\t{}\tnew={} updated={} unchanged={}\t{}ms",
-            self.source,
-            outcome,
-            self.counts.new,
-            self.counts.updated,
-            self.counts.unchanged,
-            self.duration_ms
-        )
+            "{}\t{}\tnew={} updated={} unchanged={}",
+            self.source, outcome, self.counts.new, self.counts.updated, self.counts.unchanged,
+        )?;
+        if self.filtered > 0 {
+            write!(f, " filtered={}", self.filtered)?;
+        }
+        if !self.warnings.is_empty() {
+            write!(f, " warnings={}", self.warnings.len())?;
+        }
+        write!(f, "\t{}ms", self.duration_ms)
     }
 }
 
@@ -139,6 +164,8 @@ enum Attempted {
         learned: LearnedBlocks,
         /// Blocks that became boilerplate with this document.
         newly_learned: Vec<u64>,
+        /// Malformed items left out of the document.
+        skipped: Vec<crate::model::SkippedItem>,
     },
     Failed {
         error: String,
@@ -210,6 +237,8 @@ pub async fn ingest_source(
         duration_ms: log.duration_ms,
         next_run_at: state.next_run_at.unwrap_or(now),
         moved_to,
+        warnings: Vec::new(),
+        filtered: 0,
     };
     if let Some(to) = &report.moved_to {
         let shown = |u: &str| {
@@ -227,8 +256,12 @@ pub async fn ingest_source(
             meta,
             learned,
             newly_learned,
+            skipped,
             ..
-        } => (Some(entries), Some(meta), Some(learned), newly_learned),
+        } => {
+            report.warnings = item_warnings(&skipped);
+            (Some(entries), Some(meta), Some(learned), newly_learned)
+        }
         Attempted::Failed { error, .. } => {
             report.outcome = Outcome::Error(error);
             (None, None, None, Vec::new())
@@ -236,6 +269,18 @@ pub async fn ingest_source(
         Attempted::NotModified { .. } => (None, None, None, Vec::new()),
     };
     report.entries_seen = entries.as_ref().map_or(0, Vec::len);
+    // The source's own keyword patterns: what they leave out is never stored.
+    if let Some(list) = entries.as_mut()
+        && !(source.include.is_empty() && source.exclude.is_empty())
+    {
+        let filter = crate::keywords::KeywordFilter::new(&source.include, &source.exclude);
+        list.retain(|c| {
+            let e = &c.entry;
+            let body = e.content.as_deref().or(e.summary.as_deref()).unwrap_or("");
+            filter.keeps(&e.title, body)
+        });
+        report.filtered = report.entries_seen - list.len();
+    }
     let pages = match entries.as_mut() {
         Some(list) if source.full_text => {
             let learning = fulltext::Learning {

@@ -121,7 +121,7 @@ pub(super) fn next_state(
         }
         None => {}
     }
-    let floor = freshness.max(st.feed_interval);
+    let floor = source.hints.floor(freshness.max(st.feed_interval));
     let a = Attempt::Success { floor };
     st.next_run_at = Some(plan_next(&source.schedule, &source.name, now, a, backoff));
     (st, log, changed, moved_to)

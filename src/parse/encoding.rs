@@ -69,6 +69,37 @@ fn utf8_or_windows_1252(bytes: &[u8]) -> (String, bool) {
 /// Decodes an HTML page: BOM, then `<meta charset>` (or `http-equiv` Content-Type) in the
 /// first 2 KB, then the HTTP charset, then UTF-8 — or windows-1252 when the bytes are not
 /// UTF-8 and nothing was declared, as browsers do for legacy pages.
+/// Whether bytes can be an HTML page: not empty, no NUL bytes or other binary control
+/// characters in their first kilobytes (UTF-16 with a BOM aside), some markup. `Err` says
+/// why not, for the user.
+pub fn sniff_html(bytes: &[u8]) -> Result<(), &'static str> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err("it is empty");
+    }
+    let text = if Encoding::for_bom(bytes).is_some() {
+        decode_html(&bytes[..bytes.len().min(64 * 1024)], None)
+    } else {
+        let head = &bytes[..bytes.len().min(8 * 1024)];
+        let controls = head
+            .iter()
+            .filter(|b| matches!(b, 0..=8 | 14..=31 | 127))
+            .count();
+        if head.contains(&0) || controls * 100 > head.len() {
+            return Err("it is binary data");
+        }
+        String::from_utf8_lossy(&bytes[..bytes.len().min(64 * 1024)]).into_owned()
+    };
+    let markup = text
+        .as_bytes()
+        .windows(2)
+        .any(|w| w[0] == b'<' && (w[1].is_ascii_alphabetic() || w[1] == b'!' || w[1] == b'/'));
+    if markup {
+        Ok(())
+    } else {
+        Err("it has no HTML markup")
+    }
+}
+
 pub fn decode_html(bytes: &[u8], http_charset: Option<&str>) -> String {
     if let Some((enc, skip)) = Encoding::for_bom(bytes) {
         return enc
@@ -173,6 +204,18 @@ fn strip_declaration(text: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn html_is_told_from_binary_and_plain_text() {
+        assert!(sniff_html(b"<!doctype html><p>hi</p>").is_ok());
+        assert!(sniff_html(b"\xef\xbb\xbf<html>").is_ok());
+        assert_eq!(
+            sniff_html(b"\x7fELF\x02\x01\x01\0\0\0"),
+            Err("it is binary data")
+        );
+        assert_eq!(sniff_html(b"just some words"), Err("it has no HTML markup"));
+        assert_eq!(sniff_html(b"  \n"), Err("it is empty"));
+    }
 
     #[test]
     fn declared_latin1_is_transcoded() {

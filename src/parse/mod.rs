@@ -7,12 +7,15 @@
 //! random one, and every fetch would look like a new story.
 
 pub mod encoding;
+mod json;
 pub mod legacy;
+mod lenient;
 pub mod limits;
+mod media;
 
 use std::time::Duration;
 
-use crate::model::{FeedMeta, ParsedFeed, RawEntry};
+use crate::model::{EntryMedia, FeedMeta, Media, MediaRole, ParsedFeed, RawEntry, SkippedItem};
 
 /// Why bytes could not be read as a feed; shown per source in logs and the status page.
 #[derive(Debug, thiserror::Error)]
@@ -55,32 +58,112 @@ pub fn parse_feed(
         .iter()
         .position(|b| !b.is_ascii_whitespace() && !matches!(b, 0xEF | 0xBB | 0xBF))
         .ok_or(ParseError::Empty)?;
-    let parser = feed_rs::parser::Builder::new()
-        .base_uri(base)
-        // An empty id marks "the feed gave none"; `stable_guid` then derives one we control.
-        .id_generator(|_, _, _| String::new())
-        .build();
-    let mut sy_interval = None;
-    let feed = if bytes[first] == b'{' {
+    // A parser keeps per-entry state that a failed parse leaves behind (feed-rs then panics
+    // on its next entry): every parse gets a fresh one.
+    let parser = || {
+        feed_rs::parser::Builder::new()
+            .base_uri(base)
+            // An empty id marks "the feed gave none"; `stable_guid` then derives one we control.
+            .id_generator(|_, _, _| String::new())
+            .build()
+    };
+    if bytes[first] == b'{' {
         let text = String::from_utf8_lossy(&bytes[first..]);
-        // JSON Feed 1.0 was announced with an http:// version URL that feed-rs rejects.
-        let text = text.replacen(
-            "\"http://jsonfeed.org/version/",
-            "\"https://jsonfeed.org/version/",
-            1,
-        );
-        guarded(|| parser.parse(text.as_bytes()))
-    } else {
-        let decoded = encoding::decode(bytes, http_charset);
-        sy_interval = syndication_interval(&decoded.text);
-        let kept = limits::truncate_entries(&decoded.text, limits.max_entries);
-        let repaired = legacy::repair(&kept);
-        let text = legacy::bridge(&repaired);
-        let text = strip_late_declarations(&text);
-        guarded(|| parser.parse(text.as_bytes()))
-    }?;
-    let mut parsed = convert(feed, limits);
+        return parse_json(&text, &parser(), limits);
+    }
+    let decoded = encoding::decode(bytes, http_charset);
+    let sy_interval = syndication_interval(&decoded.text);
+    let kept = limits::truncate_entries(&decoded.text, limits.max_entries);
+    let repaired = legacy::repair(&kept);
+    let text = legacy::bridge(&repaired);
+    let text = strip_late_declarations(&text);
+    let mut parsed = match guarded(|| parser().parse(text.as_bytes())) {
+        // Most news feeds carry no media at all: then the scan is skipped.
+        Ok(feed) if media::may_carry_media(&text) => {
+            let scan = media::scan(&text).unwrap_or_default();
+            let mut parsed = convert(feed, limits, Some(scan.items));
+            parsed.meta.podcast = scan.podcast;
+            parsed
+        }
+        Ok(feed) => convert(feed, limits, None),
+        Err(e @ ParseError::Malformed(_)) => item_by_item(&text, &parser, limits, e)?,
+        Err(e) => return Err(e),
+    };
     parsed.meta.update_interval = parsed.meta.update_interval.max(sy_interval);
+    Ok(parsed)
+}
+
+/// A JSON Feed: checked item by item ([`json`]), then read by feed-rs.
+fn parse_json(
+    text: &str,
+    parser: &feed_rs::parser::Parser,
+    limits: ParseLimits,
+) -> Result<ParsedFeed, ParseError> {
+    let checked = json::check(text).map_err(|e| match e {
+        json::Unreadable::NotJson(m) => ParseError::Malformed(format!("not valid JSON: {m}")),
+        json::Unreadable::NotAFeed(m) => ParseError::NotAFeed(m),
+    })?;
+    let feed = guarded(|| parser.parse(checked.text.as_bytes()))?;
+    let mut parsed = convert(feed, limits, Some(checked.media));
+    parsed.skipped = checked.skipped;
+    Ok(parsed)
+}
+
+/// A document feed-rs rejected as a whole, read one item at a time inside its shell
+/// ([`lenient`]): the items that parse are kept, the others reported. `whole` (the
+/// document's own error) is returned when the shell itself does not parse or no item does.
+fn item_by_item(
+    text: &str,
+    parser: &dyn Fn() -> feed_rs::parser::Parser,
+    limits: ParseLimits,
+    whole: ParseError,
+) -> Result<ParsedFeed, ParseError> {
+    let Some(split) = lenient::split(text) else {
+        return Err(whole);
+    };
+    let shell = split.with("");
+    let Ok(mut feed) = guarded(|| parser().parse(shell.as_bytes())) else {
+        return Err(whole);
+    };
+    let mut found = Vec::new();
+    let mut skipped = Vec::new();
+    for (i, item) in split.items.iter().enumerate() {
+        let doc = split.with(item);
+        let why = match guarded(|| parser().parse(doc.as_bytes())) {
+            Ok(one) if !one.entries.is_empty() => {
+                let scanned = media::scan(&doc).map(|s| s.items).unwrap_or_default();
+                let n = one.entries.len();
+                let mut m = scanned.into_iter();
+                for e in one.entries {
+                    found.push((
+                        e,
+                        if n == 1 {
+                            m.next().unwrap_or_default()
+                        } else {
+                            EntryMedia::default()
+                        },
+                    ));
+                }
+                continue;
+            }
+            Ok(_) => "nothing in it reads as an item".to_string(),
+            Err(ParseError::Malformed(m) | ParseError::NotAFeed(m)) => m,
+            Err(ParseError::Empty) => "it is empty".to_string(),
+        };
+        skipped.push(SkippedItem {
+            position: i + 1,
+            label: lenient::label(item),
+            reason: why,
+        });
+    }
+    if found.is_empty() {
+        return Err(whole);
+    }
+    let (entries, media): (Vec<_>, Vec<_>) = found.into_iter().unzip();
+    feed.entries = entries;
+    let mut parsed = convert(feed, limits, Some(media));
+    parsed.meta.podcast = media::scan(&shell).and_then(|s| s.podcast);
+    parsed.skipped = skipped;
     Ok(parsed)
 }
 
@@ -177,7 +260,15 @@ fn valid_loose_language(l: &str) -> bool {
     crate::config::valid_language(&l.replace('_', "-"))
 }
 
-fn convert(feed: feed_rs::model::Feed, limits: ParseLimits) -> ParsedFeed {
+/// feed-rs's model → ours. `media` is each entry's media as scanned from the document (in
+/// order); when it does not line up with feed-rs's entries, what feed-rs kept is used.
+fn convert(
+    feed: feed_rs::model::Feed,
+    limits: ParseLimits,
+    media: Option<Vec<EntryMedia>>,
+) -> ParsedFeed {
+    let media = media.filter(|m| m.len() == feed.entries.len());
+    let mut media = media.map(Vec::into_iter);
     let meta = FeedMeta {
         title: feed.title.map(|t| cap(t.content, limits.max_field)),
         link: pick_link(&feed.links),
@@ -195,6 +286,7 @@ fn convert(feed: feed_rs::model::Feed, limits: ParseLimits) -> ParsedFeed {
             .language
             .map(|l| l.trim().to_string())
             .filter(|l| valid_loose_language(l)),
+        podcast: None,
     };
     let mut seen = std::collections::HashSet::new();
     let entries = feed
@@ -202,6 +294,10 @@ fn convert(feed: feed_rs::model::Feed, limits: ParseLimits) -> ParsedFeed {
         .into_iter()
         .take(limits.max_entries)
         .map(|e| {
+            let media = match media.as_mut() {
+                Some(m) => m.next().unwrap_or_default(),
+                None => feed_rs_media(&e),
+            };
             let link = pick_link(&e.links);
             let title = e
                 .title
@@ -232,6 +328,7 @@ fn convert(feed: feed_rs::model::Feed, limits: ParseLimits) -> ParsedFeed {
                     .collect(),
                 published: e.published,
                 updated: e.updated,
+                media,
             };
             if raw.guid.is_empty() {
                 raw.guid = stable_guid(&raw);
@@ -242,7 +339,56 @@ fn convert(feed: feed_rs::model::Feed, limits: ParseLimits) -> ParsedFeed {
         // the first (usually the newest) is the one kept.
         .filter(|e| seen.insert(e.guid.clone()))
         .collect();
-    ParsedFeed { meta, entries }
+    ParsedFeed {
+        meta,
+        entries,
+        skipped: Vec::new(),
+    }
+}
+
+/// What feed-rs kept of an entry's media, when our own scan could not be lined up with its
+/// entries: Atom enclosure links, media contents, thumbnails and a duration.
+fn feed_rs_media(e: &feed_rs::model::Entry) -> EntryMedia {
+    let mut out = EntryMedia::default();
+    for l in e
+        .links
+        .iter()
+        .filter(|l| l.rel.as_deref() == Some("enclosure"))
+    {
+        out.files.push(Media {
+            url: l.href.clone(),
+            mime: l.media_type.clone(),
+            length: l.length.filter(|n| *n > 0),
+            title: l.title.clone(),
+            ..Default::default()
+        });
+    }
+    for m in &e.media {
+        for c in &m.content {
+            if let Some(url) = &c.url {
+                out.files.push(Media {
+                    url: url.to_string(),
+                    mime: c.content_type.as_ref().map(ToString::to_string),
+                    length: c.size.filter(|n| *n > 0),
+                    width: c.width,
+                    height: c.height,
+                    duration: c.duration.map(|d| d.as_secs()),
+                    ..Default::default()
+                });
+            }
+        }
+        for t in &m.thumbnails {
+            out.files.push(Media {
+                url: t.image.uri.clone(),
+                role: MediaRole::Thumbnail,
+                width: t.image.width,
+                height: t.image.height,
+                ..Default::default()
+            });
+        }
+        out.duration = out.duration.or(m.duration.map(|d| d.as_secs()));
+    }
+    out
 }
 
 /// The alternate (article) link: `rel="alternate"` or no rel, else the first link.
@@ -285,124 +431,4 @@ fn cap(mut s: String, max: usize) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn parse(doc: &str) -> ParsedFeed {
-        parse_feed(
-            doc.as_bytes(),
-            None,
-            Some("https://example.org/feed"),
-            ParseLimits::default(),
-        )
-        .unwrap()
-    }
-
-    #[test]
-    fn entries_without_guid_get_the_same_id_on_every_parse() {
-        let doc = r#"<rss version="2.0"><channel><title>t</title>
-            <item><title>A</title><link>https://example.org/a</link></item>
-            <item><title>B</title><pubDate>Tue, 13 Jun 2023 03:03:00 +0100</pubDate></item>
-            <item><title>C</title><description>only text</description></item>
-            </channel></rss>"#;
-        let a = parse(doc);
-        let b = parse(doc);
-        assert_eq!(a, b);
-        assert_eq!(a.entries[0].guid, "https://example.org/a");
-        assert!(a.entries[1].guid.starts_with("wirefeed:"));
-        assert_ne!(a.entries[1].guid, a.entries[2].guid);
-    }
-
-    #[test]
-    fn ttl_and_syndication_hints_become_an_update_interval() {
-        let ttl = r#"<rss version="2.0"><channel><ttl>45</ttl></channel></rss>"#;
-        assert_eq!(
-            parse(ttl).meta.update_interval,
-            Some(Duration::from_secs(2700))
-        );
-        let sy = r#"<rss version="2.0" xmlns:sy="http://purl.org/rss/1.0/modules/syndication/"><channel>
-            <sy:updatePeriod>hourly</sy:updatePeriod><sy:updateFrequency>2</sy:updateFrequency></channel></rss>"#;
-        assert_eq!(
-            parse(sy).meta.update_interval,
-            Some(Duration::from_secs(1800))
-        );
-        let none = r#"<rss version="2.0"><channel><title>x</title></channel></rss>"#;
-        assert_eq!(parse(none).meta.update_interval, None);
-    }
-
-    #[test]
-    fn a_repeated_guid_keeps_only_the_first_item() {
-        let doc = r#"<rss version="2.0"><channel><item><guid>x</guid><title>First</title></item><item><guid>x</guid><title>Second</title></item></channel></rss>"#;
-        let f = parse(doc);
-        assert_eq!(f.entries.len(), 1);
-        assert_eq!(f.entries[0].title, "First");
-    }
-
-    #[test]
-    fn guid_is_kept_when_present() {
-        let doc = r#"<rss version="2.0"><channel><item><guid>abc-1</guid><title>A</title></item></channel></rss>"#;
-        assert_eq!(parse(doc).entries[0].guid, "abc-1");
-    }
-
-    #[test]
-    fn json_feed_is_read() {
-        let doc = r#"{"version":"https://jsonfeed.org/version/1.1","title":"J","items":[{"id":"1","url":"https://example.org/1","title":"One","content_html":"<p>x</p>"}]}"#;
-        let f = parse(doc);
-        assert_eq!(f.meta.title.as_deref(), Some("J"));
-        assert_eq!(f.entries[0].content.as_deref(), Some("<p>x</p>"));
-    }
-
-    #[test]
-    fn html_is_not_a_feed() {
-        let e = parse_feed(
-            b"<!DOCTYPE html><html><body>hi</body></html>",
-            None,
-            None,
-            ParseLimits::default(),
-        )
-        .unwrap_err();
-        assert!(matches!(e, ParseError::NotAFeed(_)), "{e}");
-        assert!(matches!(
-            parse_feed(b"  ", None, None, ParseLimits::default()),
-            Err(ParseError::Empty)
-        ));
-    }
-
-    #[test]
-    fn entry_and_field_caps_apply() {
-        let items: String = (0..50)
-            .map(|i| {
-                format!(
-                    "<item><guid>{i}</guid><title>{}</title></item>",
-                    "x".repeat(100)
-                )
-            })
-            .collect();
-        let doc = format!("<rss version=\"2.0\"><channel>{items}</channel></rss>");
-        let f = parse_feed(
-            doc.as_bytes(),
-            None,
-            None,
-            ParseLimits {
-                max_entries: 10,
-                max_field: 20,
-            },
-        )
-        .unwrap();
-        assert_eq!(f.entries.len(), 10);
-        assert_eq!(f.entries[0].title.len(), 20);
-    }
-
-    #[test]
-    fn an_xml_declaration_inside_the_document_is_dropped_not_fatal() {
-        let doc = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\"><channel>\
-                   <title>T</title><item><title>A</title>\
-                   <?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><guid>a</guid></item>\
-                   </channel></rss>";
-        let feed = parse_feed(doc.as_bytes(), None, None, ParseLimits::default()).unwrap();
-        assert_eq!(feed.entries.len(), 1);
-        assert_eq!(feed.entries[0].title, "A");
-        let pi = "<?xml version=\"1.0\"?><a><?xml-stylesheet href=\"x\"?></a>";
-        assert_eq!(strip_late_declarations(pi), pi);
-    }
-}
+mod tests;

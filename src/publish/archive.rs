@@ -164,6 +164,8 @@ impl Publisher {
         // A frozen page is not polled: no hub, no time-to-live.
         info.hub = None;
         info.ttl_minutes = None;
+        let podcast = self.with_reader(|s| s.podcast_of(&feed.sources))?;
+        info.podcast = podcast;
         let base = &config.server.base_url;
         let docs: Vec<(&str, String)> = Format::ALL
             .iter()

@@ -30,7 +30,11 @@ pub fn render_atom(feed: &FeedInfo<'_>, base: &Url, stories: &[StoredStory]) -> 
             ..Default::default()
         },
     );
-    let (namespaces, extensions) = super::archive::atom_marker(feed.doc);
+    let (mut namespaces, extensions) = super::archive::atom_marker(feed.doc);
+    if super::media::needs_media_ns(stories.iter().map(|s| &s.entry.media), false) {
+        let (prefix, uri) = super::media::MEDIA_NS;
+        namespaces.insert(prefix.into(), uri.into());
+    }
     // An empty feed was last updated when it was rendered (a render happens once per change),
     // not in 1970, which readers and validators take for an error.
     let updated = stories
@@ -78,8 +82,7 @@ pub fn render_atom(feed: &FeedInfo<'_>, base: &Url, stories: &[StoredStory]) -> 
     // The declaration atom_syndication writes names no encoding; say it, for strict readers.
     let rest = s.strip_prefix("<?xml version=\"1.0\"?>").unwrap_or(&s);
     format!(
-        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n{}\n{}",
-        super::stylesheet_pi(base),
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n{}",
         rest.trim_start()
     )
 }
@@ -110,6 +113,7 @@ fn atom_entry(e: &StoredEntry, story: &StoredStory, base: &Url) -> Entry {
             ..Default::default()
         });
     }
+    links.extend(super::media::atom_links(&e.media));
     Entry {
         title: Text::plain(xml_safe(&e.title)),
         id: e.public_id.clone(),
@@ -148,6 +152,7 @@ fn atom_entry(e: &StoredEntry, story: &StoredStory, base: &Url) -> Entry {
             },
         }),
         source: Some(source(e, base)),
+        extensions: super::media::atom_extensions(&e.media),
         ..Default::default()
     }
 }
@@ -264,6 +269,7 @@ mod tests {
             published: t,
             updated: t,
             language: None,
+            media: Default::default(),
         })
     }
 

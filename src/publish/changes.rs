@@ -103,7 +103,6 @@ impl Publisher {
         // server never serves a prev-archive link to a missing file.
         if let Some(dir) = &config.publish.dir {
             self.export_archives(&config, dir)?;
-            write_atomically(&dir.join("feed.xsl"), super::FEED_XSL.as_bytes())?;
         }
         let mut changed = Vec::new();
         for feed in &config.feeds {
@@ -124,6 +123,14 @@ impl Publisher {
                 if let Some(dir) = &config.publish.dir {
                     let path = dir.join(format!("feeds/{}.{}", feed.name, format.ext()));
                     write_atomically(&path, &r.body)?;
+                    if format == Format::Atom
+                        && let Some(page) = self.html_view(&feed.name, Format::Atom)?
+                    {
+                        // The feed's web page, for browsers (a static server does not
+                        // negotiate: it is linked as NAME.html).
+                        let path = dir.join(format!("feeds/{}.html", feed.name));
+                        write_atomically(&path, &page.body)?;
+                    }
                 }
                 changed.push(super::atom::feed_url(
                     &config.server.base_url,
@@ -141,8 +148,8 @@ impl Publisher {
 
     /// Writes every frozen archive page that the folder does not have yet (they never
     /// change, so an existing file is final). Once per start, a page frozen by an older
-    /// version with a source's credentials in it is written again, scrubbed (see
-    /// [`super::provenance`]).
+    /// version with a source's credentials in it, or naming the XSLT stylesheet browsers
+    /// no longer get, is written again, scrubbed (see [`super::provenance`]).
     fn export_archives(&self, config: &Config, dir: &Path) -> Result<(), ExportError> {
         let recheck = !self
             .legacy_checked
@@ -156,14 +163,16 @@ impl Publisher {
                         dir.join(format!("feeds/{}/archive/{n}.{}", feed.name, format.ext()));
                     if path.exists() {
                         let stale = recheck
-                            && self
+                            && (std::fs::read(&path).is_ok_and(|b| {
+                                memchr::memmem::find(&b, b"<?xml-stylesheet").is_some()
+                            }) || self
                                 .with_reader(|s| s.archive_page(&feed.name, n, format.ext()))?
                                 .is_some_and(|p| {
                                     matches!(
                                         provenance.scrub_frozen(&String::from_utf8_lossy(&p.body)),
                                         std::borrow::Cow::Owned(_)
                                     )
-                                });
+                                }));
                         if !stale {
                             continue;
                         }

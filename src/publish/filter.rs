@@ -1,26 +1,15 @@
 //! Which stories a feed carries beyond its sources: keyword patterns, language, outlets.
 
-use regex::{Regex, RegexBuilder};
-
 use crate::config::FeedConfig;
+use crate::keywords::KeywordFilter;
 use crate::model::StoredStory;
 
 /// A feed's story filter, compiled once per rendering.
 #[derive(Debug)]
 pub struct StoryFilter {
-    include: Vec<Regex>,
-    exclude: Vec<Regex>,
+    keywords: KeywordFilter,
     language: Option<String>,
     min_outlets: usize,
-}
-
-fn compile(patterns: &[String]) -> Vec<Regex> {
-    // Config loading already rejected invalid patterns; one that fails here is skipped
-    // rather than taking the feed down.
-    patterns
-        .iter()
-        .filter_map(|p| RegexBuilder::new(p).case_insensitive(true).build().ok())
-        .collect()
 }
 
 /// The primary language subtag, lower-cased: `en-GB` and `en_us` are both `en`.
@@ -36,8 +25,7 @@ impl StoryFilter {
     /// The filter a feed's configuration asks for.
     pub fn of(feed: &FeedConfig) -> StoryFilter {
         StoryFilter {
-            include: compile(&feed.include),
-            exclude: compile(&feed.exclude),
+            keywords: KeywordFilter::new(&feed.include, &feed.exclude),
             language: feed.language.as_deref().map(primary),
             min_outlets: feed.min_outlets,
         }
@@ -57,14 +45,9 @@ impl StoryFilter {
         {
             return false;
         }
-        if self.include.is_empty() && self.exclude.is_empty() {
-            return true;
-        }
         let e = &s.entry;
         let body = e.content.as_deref().or(e.summary.as_deref()).unwrap_or("");
-        let text = format!("{}\n{}", e.title, crate::clean::html_to_text(body));
-        (self.include.is_empty() || self.include.iter().any(|r| r.is_match(&text)))
-            && !self.exclude.iter().any(|r| r.is_match(&text))
+        self.keywords.keeps(&e.title, body)
     }
 }
 

@@ -26,6 +26,9 @@ pub struct FeedInfo<'a> {
     pub sources: usize,
     /// Which document of the feed this is (RFC 5005).
     pub doc: Doc,
+    /// The podcast among the feed's sources, if any: the feed is republished as a podcast
+    /// (channel cover, category, owner; episodes' iTunes elements).
+    pub podcast: Option<crate::model::Podcast>,
 }
 
 /// One document of a feed: the live (subscription) document or a frozen archive page.
@@ -110,6 +113,7 @@ impl<'a> FeedInfo<'a> {
             hub: None,
             sources: 0,
             doc: Doc::Live { prev: None },
+            podcast: None,
         }
     }
 
@@ -137,6 +141,7 @@ impl<'a> FeedInfo<'a> {
             hub: config.publish.websub_hub.as_ref(),
             sources: feed.sources.len(),
             doc,
+            podcast: None,
         }
     }
 }

@@ -22,6 +22,8 @@ struct JsonFeed<'a> {
     next_url: Option<String>,
     description: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    icon: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     language: Option<&'a str>,
     authors: Vec<Author>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -55,12 +57,18 @@ struct JsonItem {
     content_text: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     summary: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    image: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    banner_image: Option<String>,
     date_published: String,
     date_modified: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     authors: Vec<Author>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     tags: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    attachments: Vec<super::media::JsonAttachment>,
     #[serde(rename = "_wirefeed")]
     wirefeed: Extension,
 }
@@ -101,6 +109,7 @@ pub fn render_json(feed: &FeedInfo<'_>, base: &Url, stories: &[StoredStory]) -> 
             .find(|(rel, _)| *rel == "prev-archive")
             .map(|(_, u)| u),
         description: feed.description(),
+        icon: feed.podcast.as_ref().and_then(|p| p.image.clone()),
         language: feed.language.as_deref(),
         authors: vec![Author {
             name: "wirefeed".into(),
@@ -140,6 +149,8 @@ fn item(e: &StoredEntry, story: &StoredStory) -> JsonItem {
         content_text: body.is_none().then(|| e.title.clone()),
         content_html: body,
         summary,
+        image: e.media.picture().map(String::from),
+        banner_image: e.media.banner_image.clone(),
         date_published: rfc3339(e.published),
         date_modified: rfc3339(e.updated),
         authors: e
@@ -151,6 +162,7 @@ fn item(e: &StoredEntry, story: &StoredStory) -> JsonItem {
             })
             .collect(),
         tags: e.categories.clone(),
+        attachments: super::media::json_attachments(&e.media),
         wirefeed: Extension {
             source: SourceRef {
                 name: e.source_name.clone(),

@@ -10,8 +10,11 @@ pub mod archive;
 pub mod atom;
 pub mod changes;
 pub mod filter;
+pub mod html;
 mod info;
 pub mod json;
+pub mod media;
+mod negotiate;
 pub mod provenance;
 pub mod rss;
 pub mod server;
@@ -34,16 +37,21 @@ use crate::config::{Config, FeedConfig};
 use crate::model::StoredStory;
 use crate::store::{EntryQuery, Store, StoreError, StoryQuery};
 
-/// The XSLT stylesheet served at `/feed.xsl` (see [`stylesheet_pi`]).
-pub const FEED_XSL: &str = include_str!("feed.xsl");
+/// The Content-Type of a feed's web page.
+pub const HTML_TYPE: &str = "text/html; charset=utf-8";
 
-/// The processing instruction that makes a browser show an Atom or RSS feed through
-/// `/feed.xsl` as a page; feed readers ignore it. Goes right after the XML declaration.
-pub fn stylesheet_pi(base: &Url) -> String {
-    format!(
-        "<?xml-stylesheet type=\"text/xsl\" href=\"{}feed.xsl\"?>",
-        crate::clean::escape_html(base.as_str())
-    )
+/// Removes the `<?xml-stylesheet?>` instruction that archive pages frozen by older
+/// versions carry: it named an XSLT stylesheet, and browsers now get the page
+/// ([`html`]) instead, while Chromium shows a deprecation banner over XSLT.
+pub fn without_stylesheet(body: &str) -> std::borrow::Cow<'_, str> {
+    let Some(start) = body.find("<?xml-stylesheet") else {
+        return std::borrow::Cow::Borrowed(body);
+    };
+    let end = body[start..]
+        .find("?>")
+        .map_or(body.len(), |e| start + e + 2);
+    let rest = body[end..].strip_prefix('\n').unwrap_or(&body[end..]);
+    std::borrow::Cow::Owned(format!("{}{rest}", &body[..start]))
 }
 
 /// The formats every feed is published in.
@@ -186,6 +194,8 @@ impl Rendered {
             .unwrap_or(Format::Atom);
         let mut r = Rendered::new(body, format, self.last_modified, self.fresh_until);
         r.generation = self.generation;
+        // A web page stays one (its type is no feed format's).
+        r.content_type = self.content_type;
         r
     }
 
@@ -203,19 +213,8 @@ impl Rendered {
 /// A live document: feed name and format.
 type DocKey = (String, Format);
 
-/// The status page as last rendered, and when.
-struct StatusPage {
-    html: Arc<String>,
-    generation: u64,
-    made: std::time::Instant,
-}
-
 /// Archive pages never change: readers may keep them for a year.
 const ARCHIVE_MAX_AGE: u64 = 365 * 86_400;
-
-/// How long a rendered status page is reused when nothing was ingested: its fetch times
-/// move even when no entry does, but not so fast that every request must read the store.
-const STATUS_TTL: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Renders and caches the configured feeds.
 pub struct Publisher {
@@ -225,13 +224,16 @@ pub struct Publisher {
     provenance: RwLock<Arc<provenance::Provenance>>,
     generation: AtomicU64,
     cache: Mutex<HashMap<(String, Format), Arc<Rendered>>>,
-    status: Mutex<Option<StatusPage>>,
+    status: Mutex<Option<status::StatusPage>>,
     /// Per feed: how far the archive scan got (see `archive::Cursor`).
     archive_cursors: Mutex<HashMap<String, archive::Cursor>>,
     /// Per live document: its last ETag and when that changed (for Last-Modified).
     modified: Mutex<HashMap<DocKey, (String, DateTime<Utc>)>>,
     /// Frozen archive pages, rendered with their compressed forms.
     archives: Mutex<HashMap<(String, u32, Format), Arc<Rendered>>>,
+    /// Feeds' web pages (see [`html`]), by feed and the format they name; an archive page's
+    /// under `NAME/archive/N`.
+    pages: Mutex<HashMap<DocKey, Arc<Rendered>>>,
     /// What static export and WebSub last saw of each live document (its ETag).
     published: Mutex<HashMap<(String, Format), String>>,
     /// Wakes the after-change task.
@@ -317,6 +319,7 @@ impl Publisher {
             modified: Mutex::new(HashMap::new()),
             archive_cursors: Mutex::new(HashMap::new()),
             archives: Mutex::new(HashMap::new()),
+            pages: Mutex::new(HashMap::new()),
             published: Mutex::new(HashMap::new()),
             changed: tokio::sync::Notify::new(),
             reader: Mutex::new(None),
@@ -339,6 +342,7 @@ impl Publisher {
         // Not only stale: a reloaded feed may have other sources or filters, and nothing
         // rendered under the old configuration may be served in the meantime.
         self.cache.lock().expect("cache lock").clear();
+        self.pages.lock().expect("pages lock").clear();
         *self.status.lock().expect("status lock") = None;
         self.invalidate();
     }
@@ -398,16 +402,20 @@ impl Publisher {
             return Ok(None);
         };
         let stories = self.stories(feed)?;
-        let prev = self
-            .with_reader(|store| store.archive_state(&feed.name))?
-            .pages;
-        let info = FeedInfo::of(
+        let (prev, podcast) = self.with_reader(|store| {
+            Ok((
+                store.archive_state(&feed.name)?.pages,
+                store.podcast_of(&feed.sources)?,
+            ))
+        })?;
+        let mut info = FeedInfo::of(
             feed,
             &config,
             Doc::Live {
                 prev: (prev > 0).then_some(prev),
             },
         );
+        info.podcast = podcast;
         let base = &config.server.base_url;
         let body = format.render(&info, base, &stories);
         let newest = stories
@@ -465,6 +473,10 @@ impl Publisher {
             std::borrow::Cow::Owned(scrubbed) => scrubbed,
             std::borrow::Cow::Borrowed(_) => body,
         };
+        let body = match without_stylesheet(&body) {
+            std::borrow::Cow::Owned(plain) => plain,
+            std::borrow::Cow::Borrowed(_) => body,
+        };
         let rendered = Arc::new(Rendered::new(body, format, page.last_modified, None));
         let mut cache = self.archives.lock().expect("archive lock");
         if cache.len() >= 256 {
@@ -472,75 +484,6 @@ impl Publisher {
         }
         cache.insert(key, rendered.clone());
         Ok(Some(rendered))
-    }
-
-    /// The status page (`GET /`), re-rendered after an ingest or every few seconds.
-    /// Blocking: call from a blocking context.
-    pub fn status_page(&self) -> Result<Arc<String>, StoreError> {
-        let generation = self.generation.load(Ordering::SeqCst);
-        if let Some(p) = self.status.lock().expect("status lock").as_ref()
-            && p.generation == generation
-            && p.made.elapsed() < STATUS_TTL
-        {
-            return Ok(p.html.clone());
-        }
-        let fresh = || {
-            let status = self.status.lock().expect("status lock");
-            status
-                .as_ref()
-                .filter(|p| p.generation >= generation && p.made.elapsed() < STATUS_TTL)
-                .map(|p| p.html.clone())
-        };
-        let _flight = match self.rendering.turn(None, fresh) {
-            Turn::Ready(html) => return Ok(html),
-            Turn::Render(f) => f,
-        };
-        let generation = self.generation.load(Ordering::SeqCst);
-        let config = self.config();
-        let (rows, stories) = self.with_reader(|store| {
-            let rows = store.source_overview()?;
-            let names: Vec<String> = config.sources.iter().map(|s| s.name.clone()).collect();
-            let stories = store.stories(&StoryQuery {
-                sources: &names,
-                limit: 20,
-                keep: &|_| true,
-            })?;
-            Ok((rows, stories))
-        })?;
-        let mut stories = stories;
-        self.provenance().apply(&mut stories);
-        // Configured sources in config order; one not stored yet shows as never fetched.
-        // Each as it may be shown: no credentials, a local one by name only.
-        let sources: Vec<crate::model::SourceOverview> = config
-            .sources
-            .iter()
-            .map(|s| {
-                let mut row = rows
-                    .iter()
-                    .find(|r| r.name == s.name)
-                    .cloned()
-                    .unwrap_or_else(|| crate::model::SourceOverview {
-                        name: s.name.clone(),
-                        ..Default::default()
-                    });
-                row.url = s.public_url().map(String::from).unwrap_or_default();
-                row.feed_link = row.feed_link.and_then(|l| s.redactor.public_link(&l));
-                row.last_error = row.last_error.map(|e| s.redactor.scrub(&e).into_owned());
-                row
-            })
-            .collect();
-        let html = Arc::new(status::render_status(
-            &config,
-            &sources,
-            &stories,
-            Utc::now(),
-        ));
-        *self.status.lock().expect("status lock") = Some(StatusPage {
-            html: html.clone(),
-            generation,
-            made: std::time::Instant::now(),
-        });
-        Ok(html)
     }
 
     /// Runs `f` on the shared reader connection, opening it on first use.

@@ -91,6 +91,7 @@ impl Provenance {
             if let Some(l) = e.link.as_mut() {
                 *l = r.scrub_link(l);
             }
+            e.media.map_urls(|u| *u = r.scrub_link(u));
             for m in &mut story.others {
                 let r = self.redactor(&m.source);
                 if let Some(u) = m.url.as_mut() {

@@ -9,7 +9,7 @@ use atom_syndication::Link;
 use chrono::{SubsecRound, Utc};
 use rss::extension::atom::AtomExtension;
 use rss::extension::dublincore::DublinCoreExtension;
-use rss::{Category, Channel, Guid, Item, Source};
+use rss::{Category, Channel, Guid, Image, Item, Source};
 use url::Url;
 
 use super::atom::{distinct_updated, is_web_url, xml_safe};
@@ -26,12 +26,30 @@ pub fn render_rss(feed: &FeedInfo<'_>, base: &Url, stories: &[StoredStory]) -> S
         // An empty feed was last built when it was rendered, not in 1970.
         .unwrap_or_else(|| Utc::now().trunc_subsecs(0));
     let links = feed.feed_links(base, Format::Rss);
-    let (namespaces, extensions) = super::archive::rss_marker(feed.doc);
+    let (mut namespaces, extensions) = super::archive::rss_marker(feed.doc);
+    if super::media::needs_media_ns(stories.iter().map(|s| &s.entry.media), true) {
+        let (prefix, uri) = super::media::MEDIA_NS;
+        namespaces.insert(prefix.into(), uri.into());
+    }
+    let podcast = feed.podcast.as_ref();
+    // A podcast app wants a language; the podcast's own serves when the feed names none.
+    let language = feed
+        .language
+        .clone()
+        .or_else(|| podcast.and_then(|p| p.language.clone()));
+    let itunes = podcast.filter(|p| super::media::itunes_ready(p, language.as_deref()));
     let channel = Channel {
         title: xml_safe(feed.title),
         link: base.to_string(),
         description: xml_safe(&feed.description()),
-        language: feed.language.clone(),
+        language,
+        image: podcast.and_then(|p| p.image.as_ref()).map(|url| Image {
+            url: url.clone(),
+            title: xml_safe(feed.title),
+            link: base.to_string(),
+            ..Default::default()
+        }),
+        itunes_ext: itunes.map(super::media::itunes_channel),
         last_build_date: Some(updated.to_rfc2822()),
         generator: Some(format!("wirefeed {}", env!("CARGO_PKG_VERSION"))),
         docs: Some("https://www.rssboard.org/rss-specification".into()),
@@ -40,7 +58,7 @@ pub fn render_rss(feed: &FeedInfo<'_>, base: &Url, stories: &[StoredStory]) -> S
         items: distinct_updated(stories)
             .iter()
             .zip(stories)
-            .map(|(e, s)| item(e, s))
+            .map(|(e, s)| item(e, s, itunes.is_some()))
             .collect(),
         namespaces,
         extensions,
@@ -50,19 +68,19 @@ pub fn render_rss(feed: &FeedInfo<'_>, base: &Url, stories: &[StoredStory]) -> S
         .write_to(Vec::new())
         .expect("writing to a Vec cannot fail");
     let body = String::from_utf8(out).expect("rss writer emits UTF-8");
-    // Our own declaration (naming the encoding, for strict readers), then the stylesheet.
+    // Our own declaration, naming the encoding, for strict readers.
     let rest = match body.strip_prefix("<?xml") {
         Some(decl) => decl.split_once("?>").map_or("", |(_, r)| r),
         None => &body,
     };
     format!(
-        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n{}\n{}",
-        super::stylesheet_pi(base),
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n{}",
         rest.trim_start()
     )
 }
 
-fn item(e: &StoredEntry, story: &StoredStory) -> Item {
+/// One story's item; `podcast` when the channel is one (items then carry iTunes elements).
+fn item(e: &StoredEntry, story: &StoredStory, podcast: bool) -> Item {
     let body = e.content.as_deref().or(e.summary.as_deref());
     let related: Vec<Link> = super::atom::related_urls(e, story)
         .into_iter()
@@ -107,6 +125,11 @@ fn item(e: &StoredEntry, story: &StoredStory) -> Item {
             ..Default::default()
         }),
         atom_ext: (!related.is_empty()).then_some(AtomExtension { links: related }),
+        enclosure: super::media::rss_enclosure(&e.media),
+        extensions: super::media::rss_extensions(&e.media),
+        itunes_ext: podcast
+            .then(|| super::media::itunes_item(&e.media))
+            .flatten(),
         ..Default::default()
     }
 }

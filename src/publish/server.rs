@@ -14,6 +14,7 @@ use axum::routing::get;
 use chrono::{DateTime, Utc};
 
 use super::access::{Need, Verdict};
+use super::negotiate::{Coding, etag_for, negotiate, not_modified, prefers_html};
 use super::{Format, Publisher, Rendered};
 use crate::metrics::Metrics;
 
@@ -41,9 +42,10 @@ impl FromRef<AppState> for Arc<Metrics> {
     }
 }
 
-/// The routes; `GET` routes answer `HEAD` too. Feeds and archive pages need the reader
-/// token when one is set, the status page, `/opml` and `/metrics` the admin token;
-/// `/healthz` and the stylesheet are always open.
+/// The routes; `GET` routes answer `HEAD` too. Feeds, their web pages (`/feeds/NAME.html`,
+/// or any feed address asked for by a browser) and archive pages need the reader token when
+/// one is set, the status page, `/opml` and `/metrics` the admin token; `/healthz` is
+/// always open.
 pub fn router(publisher: Arc<Publisher>, metrics: Arc<Metrics>) -> Router {
     let state = AppState { publisher, metrics };
     let feeds = Router::new()
@@ -60,7 +62,6 @@ pub fn router(publisher: Arc<Publisher>, metrics: Arc<Metrics>) -> Router {
         .route_layer(middleware::from_fn_with_state(state.clone(), require_admin));
     Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
-        .route("/feed.xsl", get(feed_xsl))
         .merge(feeds)
         .merge(admin)
         .layer(middleware::from_fn(security_headers))
@@ -190,6 +191,15 @@ pub fn exercise_headers(headers: &HeaderMap) {
         None,
     );
     std::hint::black_box(respond(&r, headers, false));
+    std::hint::black_box(prefers_html(headers));
+}
+
+/// What a `/feeds/…` request asks for: the feed in a format, or its web page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Asked {
+    Feed(Format),
+    /// The page, naming this format's address to subscribe to.
+    Page(Format),
 }
 
 async fn feed(
@@ -198,17 +208,32 @@ async fn feed(
     link: Option<Extension<LinkToken>>,
     headers: HeaderMap,
 ) -> Response {
-    let Some((name, format)) = feed_file(&file).map(|(n, f)| (n.to_string(), f)) else {
+    let asked = match file.rsplit_once('.') {
+        Some((name, "html")) => Some((name.to_string(), Asked::Page(Format::Atom))),
+        _ => feed_file(&file).map(|(n, f)| {
+            let asked = if prefers_html(&headers) {
+                Asked::Page(f)
+            } else {
+                Asked::Feed(f)
+            };
+            (n.to_string(), asked)
+        }),
+    };
+    let Some((name, asked)) = asked else {
         return (
             StatusCode::NOT_FOUND,
-            "no such feed format (.atom, .rss or .json)\n",
+            "no such feed format (.atom, .rss, .json, or .html for the web page)\n",
         )
             .into_response();
     };
     // The common case, an unchanged feed, is answered from memory on the async thread; only
     // a rendering (which reads the database) goes to a blocking thread.
     let private = private(&p);
-    if let Some(r) = p.cached(&name, format) {
+    let cached = match asked {
+        Asked::Feed(f) => p.cached(&name, f),
+        Asked::Page(f) => p.cached_page(&name, f),
+    };
+    if let Some(r) = cached {
         match &link {
             None => return respond(&r, &headers, private),
             Some(Extension(t)) => {
@@ -219,7 +244,10 @@ async fn feed(
         }
     }
     let rendered = tokio::task::spawn_blocking(move || {
-        let r = p.render(&name, format)?;
+        let r = match asked {
+            Asked::Feed(f) => p.render(&name, f)?,
+            Asked::Page(f) => p.html_view(&name, f)?,
+        };
         Ok::<_, crate::store::StoreError>(match (r, link) {
             (Some(r), Some(Extension(t))) => Some(p.with_link_token(&r, &t.0)),
             (r, _) => r,
@@ -250,8 +278,13 @@ async fn archive(
         return (StatusCode::NOT_FOUND, "no such archive page\n").into_response();
     };
     let private = private(&p);
+    let page = prefers_html(&headers);
     let page = tokio::task::spawn_blocking(move || {
-        let r = p.archive_page(&name, n, format)?;
+        let r = if page {
+            p.archive_html(&name, n, format)?
+        } else {
+            p.archive_page(&name, n, format)?
+        };
         Ok::<_, crate::store::StoreError>(match (r, link) {
             (Some(r), Some(Extension(t))) => Some(p.with_link_token(&r, &t.0)),
             (r, _) => r,
@@ -287,110 +320,6 @@ async fn opml(State(p): State<Arc<Publisher>>) -> Response {
         .into_response()
 }
 
-/// A content coding the client accepts, best first by its q-values; on a tie brotli (the
-/// smallest) wins, then gzip.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Coding {
-    Br,
-    Gzip,
-    Identity,
-}
-
-/// Picks the coding from Accept-Encoding (RFC 9110 §12.5.3). A missing header means
-/// identity; `*` stands for every coding not named.
-fn negotiate(headers: &HeaderMap) -> Coding {
-    let Some(accept) = headers
-        .get(header::ACCEPT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-    else {
-        return Coding::Identity;
-    };
-    let q = |name: &str| -> Option<f32> {
-        let mut star = None;
-        for part in accept.split(',') {
-            let mut it = part.split(';');
-            let coding = it.next().unwrap_or_default().trim().to_ascii_lowercase();
-            let weight = it
-                .filter_map(|p| p.trim().strip_prefix("q=").or(p.trim().strip_prefix("Q=")))
-                .find_map(|v| v.trim().parse::<f32>().ok())
-                .unwrap_or(1.0);
-            if coding == name || (name == "gzip" && coding == "x-gzip") {
-                return Some(weight);
-            }
-            if coding == "*" {
-                star = Some(weight);
-            }
-        }
-        star
-    };
-    let br = q("br").unwrap_or(0.0);
-    let gzip = q("gzip").unwrap_or(0.0);
-    if br > 0.0 && br >= gzip {
-        Coding::Br
-    } else if gzip > 0.0 {
-        Coding::Gzip
-    } else {
-        Coding::Identity
-    }
-}
-
-/// Whether the request is a browser navigation: its Accept names `text/html` (q > 0).
-fn wants_page(headers: &HeaderMap) -> bool {
-    headers
-        .get_all(header::ACCEPT)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|part| {
-            let mut it = part.split(';');
-            it.next()
-                .is_some_and(|t| t.trim().eq_ignore_ascii_case("text/html"))
-                && !it.any(|p| {
-                    p.trim()
-                        .strip_prefix("q=")
-                        .and_then(|q| q.trim().parse::<f32>().ok())
-                        == Some(0.0)
-                })
-        })
-}
-
-/// The ETag of one coding of a rendering: the same hash, marked, so that each stored copy
-/// has its own strong validator.
-fn etag_for(r: &Rendered, coding: Coding) -> String {
-    let base = r.etag.trim_matches('"');
-    match coding {
-        Coding::Identity => r.etag.clone(),
-        Coding::Gzip => format!("\"{base}-gz\""),
-        Coding::Br => format!("\"{base}-br\""),
-    }
-}
-
-/// RFC 9110 §13.2.2: If-None-Match is evaluated first; If-Modified-Since only without it.
-/// A tag of any coding of the current rendering matches: the client's copy is current.
-fn not_modified(r: &Rendered, headers: &HeaderMap) -> bool {
-    if let Some(inm) = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-    {
-        let current = r.etag.trim_matches('"');
-        // Weak comparison (§8.8.3.2): W/ prefixes are ignored.
-        return inm.split(',').map(str::trim).any(|t| {
-            let t = t.trim_start_matches("W/").trim_matches('"');
-            t == "*"
-                || t == current
-                || t.strip_suffix("-gz").or(t.strip_suffix("-br")) == Some(current)
-        });
-    }
-    if let Some(ims) = headers
-        .get(header::IF_MODIFIED_SINCE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| DateTime::parse_from_rfc2822(v).ok())
-    {
-        return r.last_modified.timestamp() <= ims.timestamp();
-    }
-    false
-}
-
 fn http_date(t: DateTime<Utc>) -> String {
     t.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
 }
@@ -424,15 +353,10 @@ fn respond(r: &Rendered, headers: &HeaderMap, private: bool) -> Response {
     if not_modified(r, headers) {
         return (StatusCode::NOT_MODIFIED, h).into_response();
     }
-    // A browser opening an Atom or RSS feed shows feed media types as raw text; as generic
-    // XML it applies the feed's stylesheet and the reader sees a page. Feed readers and
-    // validators do not ask for HTML and get the feed's own media type.
-    let content_type = if wants_page(headers) && r.content_type.contains("+xml") {
-        "application/xml; charset=utf-8"
-    } else {
-        r.content_type
-    };
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(r.content_type),
+    );
     let body = match coding {
         Coding::Br => {
             h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("br"));
@@ -447,8 +371,9 @@ fn respond(r: &Rendered, headers: &HeaderMap, private: bool) -> Response {
     (StatusCode::OK, h, body).into_response()
 }
 
-async fn status_page(State(p): State<Arc<Publisher>>) -> Response {
-    match tokio::task::spawn_blocking(move || p.status_page()).await {
+async fn status_page(State(p): State<Arc<Publisher>>, uri: axum::http::Uri) -> Response {
+    let view = super::status::StatusView::from_query(uri.query());
+    match tokio::task::spawn_blocking(move || p.status_page(&view)).await {
         Ok(Ok(html)) => (
             [
                 (header::CONTENT_TYPE, "text/html; charset=utf-8"),
@@ -465,102 +390,5 @@ async fn status_page(State(p): State<Arc<Publisher>>) -> Response {
             tracing::error!(error = %e, "status task failed");
             (StatusCode::INTERNAL_SERVER_ERROR, "status unavailable\n").into_response()
         }
-    }
-}
-
-/// The stylesheet feeds name in `<?xml-stylesheet?>`, so that a feed opened in a browser
-/// reads as a page instead of raw XML.
-async fn feed_xsl() -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/xsl; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=86400"),
-        ],
-        super::FEED_XSL,
-    )
-        .into_response()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::TimeZone;
-
-    fn rendered() -> Rendered {
-        let mut r = Rendered::new(
-            "x".into(),
-            Format::Atom,
-            Utc.with_ymd_and_hms(2024, 1, 2, 3, 4, 5).unwrap(),
-            None,
-        );
-        r.etag = "\"abc\"".into();
-        r
-    }
-
-    fn headers(k: header::HeaderName, v: &str) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        h.insert(k, HeaderValue::from_str(v).unwrap());
-        h
-    }
-
-    #[test]
-    fn if_none_match_wins_and_compares_weakly() {
-        let r = rendered();
-        assert!(not_modified(&r, &headers(header::IF_NONE_MATCH, "\"abc\"")));
-        assert!(not_modified(
-            &r,
-            &headers(header::IF_NONE_MATCH, "\"x\", W/\"abc\"")
-        ));
-        assert!(!not_modified(
-            &r,
-            &headers(header::IF_NONE_MATCH, "\"old\"")
-        ));
-        assert!(not_modified(
-            &r,
-            &headers(header::IF_NONE_MATCH, "\"abc-gz\"")
-        ));
-        assert!(!not_modified(
-            &r,
-            &headers(header::IF_NONE_MATCH, "\"abcd-gz\"")
-        ));
-    }
-
-    #[test]
-    fn browsers_are_told_the_feed_is_xml_and_readers_its_own_type() {
-        let accept = |v: &str| wants_page(&headers(header::ACCEPT, v));
-        assert!(accept(
-            "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
-        ));
-        assert!(!accept(
-            "application/atom+xml, application/rss+xml;q=0.9, */*;q=0.1"
-        ));
-        assert!(!accept("text/html;q=0, application/atom+xml"));
-        assert!(!wants_page(&HeaderMap::new()));
-    }
-
-    #[test]
-    fn accept_encoding_is_negotiated_by_q_values() {
-        let ae = |v: &str| negotiate(&headers(header::ACCEPT_ENCODING, v));
-        assert_eq!(negotiate(&HeaderMap::new()), Coding::Identity);
-        assert_eq!(ae("gzip, deflate, br"), Coding::Br);
-        assert_eq!(ae("gzip"), Coding::Gzip);
-        assert_eq!(ae("br;q=0.5, gzip"), Coding::Gzip);
-        assert_eq!(ae("br;q=0, gzip;q=0"), Coding::Identity);
-        assert_eq!(ae("*"), Coding::Br);
-        assert_eq!(ae("identity"), Coding::Identity);
-        assert_eq!(ae("x-gzip"), Coding::Gzip);
-    }
-
-    #[test]
-    fn if_modified_since_compares_seconds() {
-        let r = rendered();
-        assert!(not_modified(
-            &r,
-            &headers(header::IF_MODIFIED_SINCE, "Tue, 02 Jan 2024 03:04:05 GMT")
-        ));
-        assert!(!not_modified(
-            &r,
-            &headers(header::IF_MODIFIED_SINCE, "Tue, 02 Jan 2024 03:04:04 GMT")
-        ));
     }
 }

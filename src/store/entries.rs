@@ -9,8 +9,8 @@ use super::sources::{FetchLog, write_state};
 use super::stories::{DedupStep, place, refingerprint};
 use super::{Store, StoreError, from_ts, to_ts};
 use crate::model::{
-    BlockStats, CleanEntry, EntryChange, FeedMeta, IngestCounts, Page, SourceState, StoredEntry,
-    StoredStory,
+    BlockStats, CleanEntry, EntryChange, EntryMedia, FeedMeta, IngestCounts, Page, SourceState,
+    StoredEntry, StoredStory,
 };
 
 /// Which entries a published feed carries.
@@ -35,7 +35,7 @@ impl std::fmt::Debug for EntryQuery<'_> {
 /// The columns [`entry_at`] reads, over `entries e JOIN sources s`.
 pub(super) const ENTRY_COLUMNS: &str = "e.public_id, s.name, s.feed_title, s.feed_self, e.url,
     e.title, e.author, e.summary, e.content, e.categories, e.sort_time,
-    coalesce(e.updated, e.last_changed), s.feed_language, s.feed_link";
+    coalesce(e.updated, e.last_changed), s.feed_language, s.feed_link, e.media";
 
 /// One entry as published on its own (a feed without dedup), from [`ENTRY_COLUMNS`]
 /// starting at column `at`.
@@ -57,6 +57,7 @@ pub(super) fn entry_at(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Sto
         published,
         updated: from_ts(r.get(at + 11)?).max(published),
         language: r.get(at + 12)?,
+        media: EntryMedia::from_json(r.get::<_, Option<String>>(at + 14)?.as_deref()),
     })
 }
 
@@ -88,6 +89,11 @@ fn content_hash(e: &CleanEntry) -> [u8; 32] {
     }
     for t in [e.published, e.updated] {
         h.update(&t.map(to_ts).unwrap_or(i64::MIN).to_le_bytes());
+    }
+    // Only when there is any: entries stored before media were kept hash as they did.
+    if let Some(media) = e.media.to_json() {
+        h.update(b"\0media\0");
+        h.update(media.as_bytes());
     }
     *h.finalize().as_bytes()
 }
@@ -177,12 +183,13 @@ impl Store {
         let source_id = Store::source_id(&tx, source, url)?;
         let mut counts = IngestCounts::default();
         if let Some((meta, entries)) = save.feed {
+            let podcast = meta.podcast.as_ref().map(crate::model::Podcast::to_json);
             tx.prepare_cached(
                 "UPDATE sources SET feed_title = ?2, feed_link = ?3, feed_language = ?4,
-                        feed_self = ?5
+                        feed_self = ?5, feed_podcast = ?6
                  WHERE id = ?1
                    AND (feed_title IS NOT ?2 OR feed_link IS NOT ?3 OR feed_language IS NOT ?4
-                        OR feed_self IS NOT ?5)",
+                        OR feed_self IS NOT ?5 OR feed_podcast IS NOT ?6)",
             )
             .and_then(|mut s| {
                 s.execute(params![
@@ -190,7 +197,8 @@ impl Store {
                     meta.title,
                     meta.link,
                     meta.language,
-                    meta.self_link
+                    meta.self_link,
+                    podcast
                 ])
             })?;
             let now = Utc::now().timestamp();
@@ -275,7 +283,7 @@ impl Store {
             .conn
             .prepare_cached(
                 "SELECT e.guid, e.url, e.title, e.author, e.summary, e.content, e.categories,
-                        e.published, e.updated, e.agency, e.dateline, e.byline
+                        e.published, e.updated, e.agency, e.dateline, e.byline, e.media
                  FROM entries e JOIN sources s ON s.id = e.source_id
                  WHERE s.name = ?1 AND e.first_seen >= ?2",
             )
@@ -296,6 +304,7 @@ impl Store {
                     agency: r.get(9)?,
                     dateline: r.get(10)?,
                     byline: r.get(11)?,
+                    media: EntryMedia::from_json(r.get::<_, Option<String>>(12)?.as_deref()),
                 })
             })
             .map_err(|e| self.err(e))?;
@@ -331,7 +340,8 @@ fn upsert(
     let categories = serde_json::to_string(&e.categories).expect("strings serialise");
     let published = e.published.map(to_ts);
     let updated = e.updated.map(to_ts);
-    let fields: [(&str, &dyn rusqlite::ToSql); 12] = [
+    let media = e.media.to_json();
+    let fields: [(&str, &dyn rusqlite::ToSql); 13] = [
         (":url", &e.link),
         (":title", &e.title),
         (":author", &e.author),
@@ -344,6 +354,7 @@ fn upsert(
         (":agency", &e.agency),
         (":dateline", &e.dateline),
         (":byline", &e.byline),
+        (":media", &media),
     ];
     let run = |sql: &str, key: &[(&str, &dyn rusqlite::ToSql)]| -> rusqlite::Result<()> {
         let mut all: Vec<(&str, &dyn rusqlite::ToSql)> = fields.to_vec();
@@ -360,7 +371,7 @@ fn upsert(
                     summary = :summary, content = :content, categories = :categories,
                     published = :published, updated = :updated, content_hash = :hash,
                     last_changed = :now, sort_time = coalesce(:published, first_seen),
-                    agency = :agency, dateline = :dateline, byline = :byline
+                    agency = :agency, dateline = :dateline, byline = :byline, media = :media
                  WHERE id = :id",
                 &[(":id", &id)],
             )?;
@@ -378,10 +389,10 @@ fn upsert(
             run(
                 "INSERT INTO entries (source_id, guid, public_id, url, title, author, summary,
                     content, categories, published, updated, content_hash, first_seen,
-                    last_changed, sort_time, agency, dateline, byline)
+                    last_changed, sort_time, agency, dateline, byline, media)
                  VALUES (:source, :guid, :public, :url, :title, :author, :summary, :content,
                     :categories, :published, :updated, :hash, :now, :now,
-                    coalesce(:published, :now), :agency, :dateline, :byline)",
+                    coalesce(:published, :now), :agency, :dateline, :byline, :media)",
                 &[
                     (":source", &source_id),
                     (":guid", &e.guid),

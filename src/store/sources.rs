@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
 use super::{Store, StoreError, from_ts, to_ts};
-use crate::model::{SourceOverview, SourceState};
+use crate::model::{Podcast, SourceOverview, SourceState};
 
 /// One row of the fetch log: what one attempt did.
 #[derive(Debug, Clone, Default)]
@@ -103,6 +103,31 @@ impl Store {
                 .collect()
             })
             .map_err(|e| self.err(e))
+    }
+
+    /// The podcast among `sources` (the first in the order given whose feed is one, with the
+    /// language its feed declares), for feeds that republish it.
+    pub fn podcast_of(&self, sources: &[String]) -> Result<Option<Podcast>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT feed_podcast, feed_language FROM sources
+                 WHERE name = ?1 AND feed_podcast IS NOT NULL",
+            )
+            .map_err(|e| self.err(e))?;
+        for name in sources {
+            let row: Option<(String, Option<String>)> = stmt
+                .query_row([name], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()
+                .map_err(|e| self.err(e))?;
+            if let Some((json, language)) = row
+                && let Some(mut p) = Podcast::from_json(Some(&json))
+            {
+                p.language = language;
+                return Ok(Some(p));
+            }
+        }
+        Ok(None)
     }
 
     /// The stored fetch state of a source; `None` if it was never seen.

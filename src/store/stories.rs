@@ -429,7 +429,8 @@ impl Store {
             .prepare_cached(
                 "SELECT e.id, s.name, s.feed_title, s.feed_self, e.url, e.title, e.author,
                         e.summary, e.content, e.categories, e.guid,
-                        length(coalesce(e.content, e.summary, '')), s.feed_language, s.feed_link
+                        length(coalesce(e.content, e.summary, '')), s.feed_language, s.feed_link,
+                        e.media
                  FROM entries e JOIN sources s ON s.id = e.source_id
                  WHERE e.story_id = ?1 ORDER BY e.id",
             )
@@ -456,6 +457,9 @@ impl Store {
                         published: from_ts(published),
                         updated: from_ts(updated.max(published)),
                         language: r.get(12)?,
+                        media: crate::model::EntryMedia::from_json(
+                            r.get::<_, Option<String>>(14)?.as_deref(),
+                        ),
                     },
                 ))
             })
@@ -475,18 +479,29 @@ impl Store {
         let Some(chosen) = chosen else {
             return Ok(None);
         };
-        let mut entry = None;
+        let mut entry: Option<StoredEntry> = None;
         let mut others = Vec::new();
+        // Files and pictures another outlet's copy carries, for a representative without
+        // any (one outlet runs the wire photo, another the longer text).
+        let mut spare_media = None;
         for (mid, _, guid, e) in members {
             if mid == chosen {
                 entry = Some(e);
             } else {
+                if spare_media.is_none() && !e.media.is_empty() {
+                    spare_media = Some(e.media.clone());
+                }
                 others.push(StoryMember {
                     source: e.source_name,
                     url: e.link,
                     guid,
                 });
             }
+        }
+        if let (Some(e), Some(m)) = (entry.as_mut(), spare_media)
+            && e.media.is_empty()
+        {
+            e.media = m;
         }
         Ok(entry.map(|entry| StoredStory {
             entry,

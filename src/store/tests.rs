@@ -508,3 +508,56 @@ fn trim_bounds_block_statistics_fetch_log_and_archives_of_removed_stories() {
     );
     assert!(removed > 2 + 4, "{removed}");
 }
+
+#[test]
+fn media_is_stored_changes_an_entry_and_a_story_borrows_a_copys_when_its_own_has_none() {
+    use crate::model::{EntryMedia, Media, MediaRole};
+    let (_dir, mut store) = temp_store();
+    let photo = EntryMedia {
+        files: vec![Media {
+            url: "https://paper.example/bridge.jpg".into(),
+            role: MediaRole::Content,
+            medium: Some("image".into()),
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    ingest(
+        &mut store,
+        "wire",
+        &[story_entry("w1", "https://wire.example/bridge", &STORY, 0)],
+    );
+    let mut copy = story_entry("p1", "https://paper.example/bridge", &STORY[..2], 3);
+    copy.media = photo.clone();
+    let b = ingest(&mut store, "paper", std::slice::from_ref(&copy));
+    assert_eq!(b.merged, 1);
+    let both = ["wire".to_string(), "paper".to_string()];
+    let query = StoryQuery {
+        sources: &both,
+        limit: 10,
+        keep: &|_| true,
+    };
+    let s = &store.stories(&query).unwrap()[0];
+    assert_eq!(
+        s.entry.source_name, "wire",
+        "the longer text represents the story"
+    );
+    assert_eq!(s.entry.media, photo, "with the photo another outlet ran");
+
+    // The copy's own entry keeps its media; a change of media is a change of the entry.
+    let paper = ["paper".to_string()];
+    let plain = store
+        .entries(&EntryQuery {
+            sources: &paper,
+            limit: 10,
+            keep: &|_| true,
+        })
+        .unwrap();
+    assert_eq!(plain[0].entry.media, photo);
+    assert_eq!(
+        ingest(&mut store, "paper", std::slice::from_ref(&copy)).unchanged,
+        1
+    );
+    copy.media.files[0].width = Some(640);
+    assert_eq!(ingest(&mut store, "paper", &[copy]).updated, 1);
+}

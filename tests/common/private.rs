@@ -168,7 +168,8 @@ fn redirect(to: &str) -> Response {
     (StatusCode::FOUND, [(header::LOCATION, to.to_string())]).into_response()
 }
 
-/// An RSS 2.0 document naming itself `self_link`, with (title, link, text) items; links and
+/// An RSS 2.0 document naming itself `self_link`, with (title, link, text) items, each with
+/// an enclosure beside its link (carrying the same query: a private feed's key); links and
 /// text are escaped here.
 pub fn rss(title: &str, self_link: &str, items: &[(String, String, String)]) -> String {
     let esc = |s: &str| {
@@ -181,11 +182,13 @@ pub fn rss(title: &str, self_link: &str, items: &[(String, String, String)]) -> 
         .iter()
         .map(|(t, l, d)| {
             format!(
-                "<item><title>{}</title><link>{}</link><guid>{}</guid><description>{}</description></item>",
+                "<item><title>{}</title><link>{}</link><guid>{}</guid><description>{}</description>\
+                 <enclosure url=\"{}\" length=\"1000\" type=\"audio/mpeg\"/></item>",
                 esc(t),
                 esc(l),
                 esc(l),
-                esc(d)
+                esc(d),
+                esc(&l.replacen("item-", "audio-", 1))
             )
         })
         .collect();

@@ -19,7 +19,7 @@ use super::{
     RawClean, RawConfig, RawDedup, RawFeed, RawFetch, RawLog, RawPublish, RawServer, RawSource,
     RawStorage, span_of,
 };
-use crate::schedule::CronSchedule;
+use crate::schedule::{CronSchedule, HintBounds};
 
 /// What every table's validation needs: where the file is and what interpolation did.
 pub(in crate::config) struct Ctx<'a> {
@@ -382,6 +382,22 @@ impl RawSource {
         check_selectors(&self.remove, loc, problems);
         check_selectors(&self.keep, loc, problems);
         check_patterns(&self.drop, loc, problems);
+        check_patterns(&self.include, loc, problems);
+        check_patterns(&self.exclude, loc, problems);
+        let min = (self.min_interval.as_ref()).map(|d| (parse_duration(d, loc, problems), d));
+        let max = (self.max_interval.as_ref()).map(|d| (parse_duration(d, loc, problems), d));
+        if let (Some((lo, _)), Some((hi, at))) = (&min, &max)
+            && lo > hi
+        {
+            problems.push(loc.at(
+                span_of(at),
+                format!(
+                    "max_interval {:?} is shorter than min_interval ({})",
+                    at.get_ref(),
+                    humantime::format_duration(*lo)
+                ),
+            ));
+        }
         let url = parse_source_url(self.url.get_ref(), ctx.base_dir).unwrap_or_else(|e| {
             problems.push(loc.at(span_of(&self.url), e));
             Url::parse("file:///invalid").expect("literal URL")
@@ -404,6 +420,13 @@ impl RawSource {
             },
             access,
             redactor,
+            enabled: self.enabled,
+            include: strings(&self.include),
+            exclude: strings(&self.exclude),
+            hints: HintBounds {
+                min: min.map(|(d, _)| d),
+                max: max.map(|(d, _)| d),
+            },
         }
     }
 }

@@ -6,196 +6,13 @@
 //! crate's own 6/7-field form unchanged). A per-source jitter, derived from the source's name so
 //! it is stable across restarts, spreads sources that share an expression.
 
-use std::fmt;
-use std::str::FromStr;
+mod crontab;
+
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-/// Why an expression was refused; shown to the user next to the config line.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid cron expression {expr:?}: {reason}")]
-pub struct ScheduleError {
-    pub expr: String,
-    pub reason: String,
-}
-
-/// A parsed cron schedule that remembers what the user wrote.
-///
-/// Weekday numbers always mean what crontab(5) says (0–7, Sunday = 0 or 7), in the 5-field
-/// form and in the 6-field form with seconds first alike. When both day-of-month and weekday
-/// are restricted, crontab fires when *either* matches; that is kept by holding two schedules.
-#[derive(Clone)]
-pub struct CronSchedule {
-    written: String,
-    /// One schedule, or two whose union is meant (day-of-month OR weekday).
-    inner: Vec<cron::Schedule>,
-}
-
-impl fmt::Debug for CronSchedule {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "CronSchedule({:?})", self.written)
-    }
-}
-
-impl PartialEq for CronSchedule {
-    fn eq(&self, other: &Self) -> bool {
-        self.written == other.written
-    }
-}
-
-fn restricted(field: &str) -> bool {
-    field != "*" && field != "?"
-}
-
-impl CronSchedule {
-    /// Parses a 5-field crontab line, a `@macro`, or a 6/7-field line with seconds first
-    /// (and an optional year last).
-    pub fn parse(expr: &str) -> Result<Self, ScheduleError> {
-        let err = |reason: String| ScheduleError {
-            expr: expr.to_string(),
-            reason,
-        };
-        let trimmed = expr.trim();
-        let mut fields: Vec<String> = match trimmed {
-            "@yearly" | "@annually" => vec!["0", "0", "0", "1", "1", "*"],
-            "@monthly" => vec!["0", "0", "0", "1", "*", "*"],
-            "@weekly" => vec!["0", "0", "0", "*", "*", "0"],
-            "@daily" | "@midnight" => vec!["0", "0", "0", "*", "*", "*"],
-            "@hourly" => vec!["0", "0", "*", "*", "*", "*"],
-            other if other.starts_with('@') => return Err(err("unknown @macro".into())),
-            other => {
-                let f: Vec<&str> = other.split_whitespace().collect();
-                match f.len() {
-                    5 => std::iter::once("0").chain(f).collect(),
-                    6 | 7 => f,
-                    n => {
-                        return Err(err(format!(
-                            "expected 5 fields (minute hour day month weekday) or 6 with seconds first, found {n}"
-                        )));
-                    }
-                }
-            }
-        }
-        .into_iter()
-        .map(str::to_string)
-        .collect();
-        fields[5] = crontab_weekdays(&fields[5]).map_err(err)?;
-        let build =
-            |f: &[String]| cron::Schedule::from_str(&f.join(" ")).map_err(|e| err(e.to_string()));
-        let inner = if restricted(&fields[3]) && restricted(&fields[5]) {
-            let mut by_day = fields.clone();
-            by_day[5] = "*".into();
-            let mut by_weekday = fields.clone();
-            by_weekday[3] = "*".into();
-            vec![build(&by_day)?, build(&by_weekday)?]
-        } else {
-            vec![build(&fields)?]
-        };
-        let s = CronSchedule {
-            written: trimmed.to_string(),
-            inner,
-        };
-        if s.next_after(Utc::now()).is_none() {
-            return Err(err("never fires".into()));
-        }
-        Ok(s)
-    }
-
-    /// The expression as the user wrote it.
-    pub fn as_str(&self) -> &str {
-        &self.written
-    }
-
-    /// The first firing strictly after `after`. Only one slot is ever returned, so a daemon that
-    /// was down for hours fetches once when it comes back, not once per missed slot.
-    pub fn next_after(&self, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        self.inner
-            .iter()
-            .filter_map(|s| s.after(&after).next())
-            .min()
-    }
-
-    /// The typical gap between firings, used to bound jitter so it never swallows a period.
-    pub fn period_hint(&self, from: DateTime<Utc>) -> Duration {
-        let first = self.next_after(from);
-        let second = first.and_then(|t| self.next_after(t));
-        match (first, second) {
-            (Some(a), Some(b)) => (b - a).to_std().unwrap_or(Duration::from_secs(60)),
-            _ => Duration::from_secs(3600),
-        }
-    }
-}
-
-impl FromStr for CronSchedule {
-    type Err = ScheduleError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        CronSchedule::parse(s)
-    }
-}
-
-/// Translates a crontab weekday field (0–7, Sunday = 0 or 7, names allowed, lists, ranges and
-/// steps) into the cron crate's numbering (1–7, Sunday = 1) as an explicit list, which avoids
-/// re-deriving range semantics across the two numberings.
-fn crontab_weekdays(field: &str) -> Result<String, String> {
-    if field == "*" || field == "?" {
-        return Ok("*".into());
-    }
-    let mut days = [false; 7];
-    for part in field.split(',') {
-        let (range, step) = match part.split_once('/') {
-            Some((r, s)) => {
-                let step: u32 = s
-                    .parse()
-                    .map_err(|_| format!("bad step {s:?} in weekday field"))?;
-                if step == 0 {
-                    return Err("weekday step must be positive".into());
-                }
-                (r, step)
-            }
-            None => (part, 1),
-        };
-        let (lo, hi) = if range == "*" {
-            (0, 6)
-        } else if let Some((a, b)) = range.split_once('-') {
-            (weekday_number(a)?, weekday_number(b)?)
-        } else {
-            let d = weekday_number(range)?;
-            // "5/2" in crontab means "from 5 to the end, every 2".
-            if step > 1 { (d, 7) } else { (d, d) }
-        };
-        if lo > hi {
-            return Err(format!("weekday range {range:?} runs backwards"));
-        }
-        let mut d = lo;
-        while d <= hi {
-            days[(d % 7) as usize] = true;
-            d += step;
-        }
-    }
-    let list: Vec<String> = (0..7)
-        .filter(|&d| days[d])
-        .map(|d| (d + 1).to_string())
-        .collect();
-    Ok(list.join(","))
-}
-
-fn weekday_number(s: &str) -> Result<u32, String> {
-    const NAMES: [&str; 7] = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
-    if let Ok(n) = s.parse::<u32>() {
-        return if n <= 7 {
-            Ok(n)
-        } else {
-            Err(format!("weekday {n} out of range 0-7"))
-        };
-    }
-    let lower = s.to_ascii_lowercase();
-    NAMES
-        .iter()
-        .position(|n| *n == lower)
-        .map(|p| p as u32)
-        .ok_or_else(|| format!("unknown weekday {s:?}"))
-}
+pub use crontab::{CronSchedule, ScheduleError};
 
 /// A stable offset in `[0, max)` derived from the source name: sources that share a cron
 /// expression fire spread out, and the same source keeps its slot across restarts.
@@ -281,6 +98,29 @@ pub enum Attempt {
     },
 }
 
+/// A source's own bounds on its publisher's polling hints (`min_interval`,
+/// `max_interval`): a `<ttl>` of a day must not hide a source that matters for a day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct HintBounds {
+    /// The user's own floor: it replaces the publisher's hints (shorter or longer).
+    pub min: Option<Duration>,
+    /// The longest the publisher's hints may push the next fetch out.
+    pub max: Option<Duration>,
+}
+
+impl HintBounds {
+    /// The floor the next fetch waits for, given the publisher's longest hint: `min` when
+    /// set (a `min_interval` below a `<ttl>` overrides the ttl), else the hint capped at
+    /// `max`.
+    pub fn floor(&self, hint: Option<Duration>) -> Option<Duration> {
+        match (self.min, hint, self.max) {
+            (Some(min), _, _) => Some(min),
+            (None, Some(h), Some(max)) => Some(h.min(max)),
+            (None, hint, _) => hint,
+        }
+    }
+}
+
 /// Limits on how far the publisher's hints and the backoff may push the next attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Backoff {
@@ -343,110 +183,10 @@ fn to_chrono(d: Duration) -> chrono::Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::{Datelike, TimeZone, Timelike, Weekday};
+    use chrono::TimeZone;
 
     fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(y, mo, d, h, mi, 0).unwrap()
-    }
-
-    #[test]
-    fn five_field_crontab_fires_every_fifteen_minutes() {
-        let s = CronSchedule::parse("*/15 * * * *").unwrap();
-        assert_eq!(
-            s.next_after(at(2026, 1, 5, 10, 7)),
-            Some(at(2026, 1, 5, 10, 15))
-        );
-    }
-
-    #[test]
-    fn six_field_form_with_seconds_is_accepted_unchanged() {
-        let s = CronSchedule::parse("30 */10 * * * *").unwrap();
-        let next = s.next_after(at(2026, 1, 5, 10, 1)).unwrap();
-        assert_eq!((next.minute(), next.second()), (10, 30));
-    }
-
-    #[test]
-    fn crontab_sunday_is_zero_and_seven() {
-        // 2026-01-05 is a Monday.
-        for expr in ["0 9 * * 0", "0 9 * * 7", "0 9 * * sun"] {
-            let next = CronSchedule::parse(expr)
-                .unwrap()
-                .next_after(at(2026, 1, 5, 0, 0))
-                .unwrap();
-            assert_eq!(next.weekday(), Weekday::Sun, "{expr}");
-            assert_eq!(next.day(), 11, "{expr}");
-        }
-    }
-
-    #[test]
-    fn crontab_weekday_ranges_translate() {
-        let s = CronSchedule::parse("0 9 * * 1-5").unwrap();
-        // From Friday noon, the next weekday slot is Monday.
-        let next = s.next_after(at(2026, 1, 9, 12, 0)).unwrap();
-        assert_eq!(next.weekday(), Weekday::Mon);
-        let s = CronSchedule::parse("0 9 * * 5-7").unwrap();
-        let mut days = Vec::new();
-        let mut t = at(2026, 1, 5, 0, 0);
-        for _ in 0..3 {
-            t = s.next_after(t).unwrap();
-            days.push(t.weekday());
-        }
-        assert_eq!(days, [Weekday::Fri, Weekday::Sat, Weekday::Sun]);
-    }
-
-    #[test]
-    fn crontab_weekday_step_and_list() {
-        assert_eq!(crontab_weekdays("*/2").unwrap(), "1,3,5,7");
-        assert_eq!(crontab_weekdays("1,3").unwrap(), "2,4");
-        assert_eq!(crontab_weekdays("mon-fri").unwrap(), "2,3,4,5,6");
-    }
-
-    #[test]
-    fn six_field_weekdays_use_crontab_numbering_too() {
-        // 2026-01-05 is a Monday; "1" means Monday in both forms.
-        let five = CronSchedule::parse("0 9 * * 1").unwrap();
-        let six = CronSchedule::parse("0 0 9 * * 1").unwrap();
-        let from = at(2026, 1, 6, 0, 0);
-        assert_eq!(five.next_after(from), six.next_after(from));
-        assert_eq!(six.next_after(from).unwrap().weekday(), Weekday::Mon);
-    }
-
-    #[test]
-    fn day_of_month_and_weekday_together_mean_either() {
-        // crontab: the 13th of the month OR any Friday.
-        let s = CronSchedule::parse("0 9 13 * 5").unwrap();
-        let next = s.next_after(at(2026, 1, 5, 0, 0)).unwrap();
-        assert_eq!(
-            next,
-            at(2026, 1, 9, 9, 0),
-            "the first Friday comes before the 13th"
-        );
-        let after = s.next_after(at(2026, 1, 10, 0, 0)).unwrap();
-        assert_eq!(after, at(2026, 1, 13, 9, 0));
-    }
-
-    #[test]
-    fn macros_work() {
-        let s = CronSchedule::parse("@hourly").unwrap();
-        assert_eq!(
-            s.next_after(at(2026, 1, 5, 10, 7)),
-            Some(at(2026, 1, 5, 11, 0))
-        );
-    }
-
-    #[test]
-    fn bad_expressions_are_refused_with_a_reason() {
-        for expr in [
-            "*/15 * * *",
-            "61 * * * *",
-            "0 9 * * 8",
-            "banana",
-            "@often",
-            "",
-        ] {
-            let e = CronSchedule::parse(expr).unwrap_err();
-            assert!(!e.reason.is_empty(), "{expr}");
-        }
     }
 
     #[test]
@@ -484,6 +224,31 @@ mod tests {
         let weekly = CronSchedule::parse("0 0 * * 1").unwrap();
         let w = plan_next(&weekly, "x", now, Attempt::Success { floor: absurd }, b);
         assert!(w >= at(2026, 1, 12, 0, 0), "{w}");
+    }
+
+    #[test]
+    fn a_sources_bounds_override_or_cap_the_publishers_hint() {
+        let (h, m) = (Duration::from_secs(3600), Duration::from_secs(60));
+        let day = Some(Duration::from_secs(86_400));
+        let none = HintBounds::default();
+        assert_eq!(none.floor(day), day);
+        let min = HintBounds {
+            min: Some(m * 10),
+            max: None,
+        };
+        assert_eq!(
+            min.floor(day),
+            Some(m * 10),
+            "a min_interval below a ttl wins"
+        );
+        assert_eq!(min.floor(None), Some(m * 10));
+        let max = HintBounds {
+            min: None,
+            max: Some(h),
+        };
+        assert_eq!(max.floor(day), Some(h));
+        assert_eq!(max.floor(Some(m)), Some(m));
+        assert_eq!(max.floor(None), None);
     }
 
     #[test]
