@@ -20,7 +20,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
 use crate::config::Config;
-use crate::ingest::{Outcome, SourceReport};
+use crate::model::{Outcome, SourceReport};
 use crate::publish::{Publisher, server};
 use crate::runner::Runner;
 use crate::store::Store;

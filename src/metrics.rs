@@ -11,7 +11,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
-use crate::ingest::SourceReport;
+use crate::model::SourceReport;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct OutcomeLabel {
@@ -166,8 +166,8 @@ impl Metrics {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::Outcome;
     use crate::model::IngestCounts;
+    use crate::model::Outcome;
 
     #[test]
     fn reports_become_counters_and_a_histogram() {

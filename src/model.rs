@@ -6,8 +6,10 @@
 use chrono::{DateTime, Utc};
 
 pub mod media;
+pub mod report;
 
 pub use media::{EntryMedia, Media, MediaRole, Podcast};
+pub use report::{IngestError, Outcome, SourceReport};
 
 /// One item as the feed gave it, after parsing but before any cleaning.
 ///

@@ -9,7 +9,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use sd_notify::NotifyState;
 
-use crate::ingest::{Outcome, SourceReport};
+use crate::model::{Outcome, SourceReport};
 
 fn send(states: &[NotifyState<'_>]) {
     if let Err(e) = sd_notify::notify(states) {
@@ -159,7 +159,14 @@ mod tests {
             s.render(),
             "2 sources, 0 failing; nothing fetched yet; 0 new entries since start"
         );
-        s.record(&report("a", Outcome::Error("timeout".into()), 0), t);
+        s.record(
+            &report(
+                "a",
+                Outcome::Error(crate::model::IngestError::Fetch("timeout".into())),
+                0,
+            ),
+            t,
+        );
         s.record(&report("b", Outcome::New, 3), t);
         assert_eq!(
             s.render(),

@@ -272,7 +272,9 @@ impl Runner {
                 tracing::error!(source = %source.name, panic = %msg, "ingest panicked");
                 SourceReport {
                     source: source.name.clone(),
-                    outcome: Outcome::Error(format!("internal error: {msg}")),
+                    outcome: Outcome::Error(crate::model::IngestError::Internal(format!(
+                        "internal error: {msg}"
+                    ))),
                     counts: Default::default(),
                     entries_seen: 0,
                     duration_ms: 0,

@@ -71,7 +71,8 @@ async fn every_corpus_file_goes_through_fetch_and_parse_without_panic() {
     for (r, f) in reports.iter().zip(&files) {
         match &r.outcome {
             Outcome::Error(e) => {
-                let kind = e.split(':').take(2).collect::<Vec<_>>().join(":");
+                let text = e.to_string();
+                let kind = text.split(':').take(2).collect::<Vec<_>>().join(":");
                 failures.entry(kind).or_default().push(f);
             }
             _ => {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use url::Url;
 
-use super::{Attempted, IngestOptions};
+use super::{Attempted, IngestError, IngestOptions};
 use crate::clean::clutter::learned::{self, LearnedBlocks};
 use crate::clean::{Cleaned, Cleaner, ParsedEntry};
 use crate::fetch::{FetchError, Fetched, Fetcher, SourceRequest, Validators, caching};
@@ -49,7 +49,7 @@ pub(super) async fn attempt(
                 _ => (None, None),
             };
             Attempted::Failed {
-                error: asking.redactor.scrub(&e.to_string()).into_owned(),
+                error: IngestError::Fetch(asking.redactor.scrub(&e.to_string()).into_owned()),
                 status,
                 retry_at,
             }
@@ -136,12 +136,12 @@ pub(super) async fn attempt(
             match parsed {
                 Ok(Ok(body)) => body,
                 Ok(Err(e)) => Attempted::Failed {
-                    error: asking.redactor.scrub(&e.to_string()).into_owned(),
+                    error: IngestError::Parse(asking.redactor.scrub(&e.to_string()).into_owned()),
                     status: Some(status),
                     retry_at: None,
                 },
                 Err(e) => Attempted::Failed {
-                    error: format!("parse task failed: {e}"),
+                    error: IngestError::Internal(format!("parse task failed: {e}")),
                     status: Some(status),
                     retry_at: None,
                 },

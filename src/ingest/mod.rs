@@ -24,6 +24,7 @@ use crate::fetch::politeness::Politeness;
 use crate::fetch::{Fetcher, SourceRequest, Validators};
 use crate::model::CleanEntry;
 use crate::model::{BlockStats, IngestCounts};
+pub use crate::model::{IngestError, Outcome, SourceReport};
 use crate::parse::ParseLimits;
 use crate::schedule::Backoff;
 use crate::store::{DedupStep, FetchSave, SaveQueue, Store};
@@ -61,47 +62,6 @@ impl Default for IngestOptions {
     }
 }
 
-/// What happened to one source in one pass; printed by `wirefeed fetch`, logged by the daemon.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    New,
-    Updated,
-    Unchanged,
-    NotModified,
-    Error(String),
-}
-
-impl Outcome {
-    /// The word stored in the fetch log and shown to users.
-    pub fn label(&self) -> &str {
-        match self {
-            Outcome::New => "new",
-            Outcome::Updated => "updated",
-            Outcome::Unchanged => "unchanged",
-            Outcome::NotModified => "not-modified",
-            Outcome::Error(_) => "error",
-        }
-    }
-}
-
-/// The result of ingesting one source once.
-#[derive(Debug, Clone)]
-pub struct SourceReport {
-    pub source: String,
-    pub outcome: Outcome,
-    pub counts: IngestCounts,
-    /// Entries the feed carried (after the entry cap).
-    pub entries_seen: usize,
-    pub duration_ms: u64,
-    pub next_run_at: DateTime<Utc>,
-    /// Set when this fetch confirmed a permanent move: the new address.
-    pub moved_to: Option<String>,
-    /// Problems that did not stop the fetch: malformed items left out, each naming the item.
-    pub warnings: Vec<String>,
-    /// Entries left out by the source's `include` / `exclude` patterns.
-    pub filtered: usize,
-}
-
 /// Malformed items reported one by one at most; beyond, they are counted.
 const ITEM_WARNINGS: usize = 20;
 
@@ -119,27 +79,6 @@ fn item_warnings(skipped: &[crate::model::SkippedItem]) -> Vec<String> {
         ));
     }
     out
-}
-
-impl std::fmt::Display for SourceReport {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let outcome = match &self.outcome {
-            Outcome::Error(e) => format!("error: {e}"),
-            o => o.label().to_string(),
-        };
-        write!(
-            f,
-            "{}\t{}\tnew={} updated={} unchanged={}",
-            self.source, outcome, self.counts.new, self.counts.updated, self.counts.unchanged,
-        )?;
-        if self.filtered > 0 {
-            write!(f, " filtered={}", self.filtered)?;
-        }
-        if !self.warnings.is_empty() {
-            write!(f, " warnings={}", self.warnings.len())?;
-        }
-        write!(f, "\t{}ms", self.duration_ms)
-    }
 }
 
 /// What one attempt produced, before it is stored. One lives per ingest, briefly, so the
@@ -168,7 +107,7 @@ enum Attempted {
         skipped: Vec<crate::model::SkippedItem>,
     },
     Failed {
-        error: String,
+        error: IngestError,
         status: Option<u16>,
         retry_at: Option<DateTime<Utc>>,
     },
@@ -389,8 +328,11 @@ pub async fn ingest_source(
                 };
             }
         }
-        Ok(Err(e)) => report.outcome = Outcome::Error(format!("cannot store: {e}")),
-        Err(e) => report.outcome = Outcome::Error(format!("store task failed: {e}")),
+        Ok(Err(e)) => report.outcome = Outcome::Error(IngestError::Store(e.to_string())),
+        Err(e) => {
+            report.outcome =
+                Outcome::Error(IngestError::Internal(format!("store task failed: {e}")))
+        }
     }
     report
 }

@@ -36,6 +36,7 @@ pub(super) fn next_state(
             retry_at,
         } => {
             st.consecutive_errors = prev.consecutive_errors.saturating_add(1);
+            let error = error.to_string();
             st.last_error = Some(error.clone());
             log.outcome = "error".into();
             log.error = Some(error.clone());
