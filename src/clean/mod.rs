@@ -64,7 +64,8 @@ impl ParsedEntry {
     }
 }
 
-/// A cleaned entry, and the text of its kept body blocks (what dedup fingerprints).
+/// A cleaned entry, and the text of its kept body blocks that tell the story (what dedup
+/// fingerprints; see [`clutter::story_blocks`]).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Cleaned {
     pub entry: CleanEntry,
@@ -125,7 +126,7 @@ impl Cleaner {
             (true, None) => (body_html, None),
             (false, _) => (None, body_html),
         };
-        let blocks: Vec<String> = body.kept.iter().map(|&i| all[i].clone()).collect();
+        let blocks = clutter::story_blocks(body.kept.iter().map(|&i| all[i].as_str()));
 
         let mut title = html_to_text(&raw.title);
         if title.is_empty() {
@@ -222,15 +223,12 @@ pub fn clean_entry(raw: &RawEntry, feed_url: &Url) -> CleanEntry {
     Cleaner::default().clean(raw, feed_url, &|_| false).entry
 }
 
-/// The text blocks of an already cleaned entry's body (content, else summary), one parse:
+/// The story blocks of an already cleaned entry's body (content, else summary), one parse:
 /// what dedup fingerprints for an entry read back from the store.
 pub fn stored_blocks(e: &CleanEntry) -> Vec<String> {
     let body = e.content.as_deref().or(e.summary.as_deref()).unwrap_or("");
-    EntryDoc::parse(body)
-        .blocks()
-        .iter()
-        .map(|b| b.text.clone())
-        .collect()
+    let doc = EntryDoc::parse(body);
+    clutter::story_blocks(doc.blocks().iter().map(|b| b.text.as_str()))
 }
 
 /// Drops dates no reader should see: in the future (beyond a day of clock skew) or before

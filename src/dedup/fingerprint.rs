@@ -15,7 +15,6 @@ use std::collections::HashSet;
 
 use xxhash_rust::xxh3::xxh3_64;
 
-use super::boilerplate::BuiltinBoilerplate;
 use super::normalize::words;
 
 /// One normalised paragraph of an entry.
@@ -29,7 +28,9 @@ pub struct Paragraph {
     /// shares a spurious shingle with probability ~ n²/2³², far below the
     /// `min_shared` a merge needs, and the stored fingerprint is half the size.
     pub shingles: Vec<u32>,
-    /// True when a built-in pattern marks the paragraph as boilerplate.
+    /// True when the paragraph is not content: it has no words (a rule of asterisks), or,
+    /// in fingerprints stored by versions before the clean stage chose the story's blocks,
+    /// a rule of dedup's own list marked it. Kept so that those stored bytes still read.
     pub builtin_boilerplate: bool,
 }
 
@@ -99,16 +100,16 @@ fn shingles(tokens: &[String]) -> Vec<u32> {
 }
 
 impl Fingerprint {
-    /// Builds the fingerprint of an entry from its title and plain-text paragraphs.
+    /// Builds the fingerprint of an entry from its title and plain-text story paragraphs.
     ///
-    /// Why paragraphs are given by the caller: HTML-to-text lives in the
-    /// cleaning stage; dedup stays pure.
-    pub fn build(title: &str, paragraphs: &[String], builtin: &BuiltinBoilerplate) -> Self {
+    /// Why paragraphs are given by the caller: HTML-to-text and the choice of which
+    /// blocks tell the story live in the cleaning stage; dedup stays pure.
+    pub fn build(title: &str, paragraphs: &[String]) -> Self {
         let mut out = Vec::with_capacity(paragraphs.len());
         let mut content_tokens: Vec<String> = Vec::new();
         for p in paragraphs {
             let toks = words(p);
-            let bp = builtin.matches(&toks);
+            let bp = toks.is_empty();
             if !bp {
                 content_tokens.extend(toks.iter().cloned());
             }
@@ -402,25 +403,23 @@ mod tests {
 
     #[test]
     fn shared_run_always_shares_an_anchor() {
-        let b = BuiltinBoilerplate::empty();
         let body: Vec<String> = (0..40)
             .map(|i| format!("word{i} alpha{} beta", i * 7))
             .collect();
-        let long = Fingerprint::build("t", &[body.join(" ")], &b);
+        let long = Fingerprint::build("t", &[body.join(" ")]);
         // a copy that keeps only 20 words from the middle, wrapped in other text
         let all: Vec<String> = body.join(" ").split(' ').map(str::to_string).collect();
         let mid = format!(
             "lorem ipsum dolor sit amet {} consectetur adipiscing elit sed do",
             all[30..50].join(" ")
         );
-        let short = Fingerprint::build("t", &[mid], &b);
+        let short = Fingerprint::build("t", &[mid]);
         let a: HashSet<u32> = long.anchors(8, 1000, 500).into_iter().collect();
         assert!(short.query_keys(500).iter().any(|k| a.contains(k)));
     }
 
     #[test]
     fn bytes_round_trip_and_garbage_is_refused() {
-        let b = BuiltinBoilerplate::default_set(60);
         let fp = Fingerprint::build(
             "Title here",
             &[
@@ -428,7 +427,6 @@ mod tests {
                 "Via AP news wire".into(),
                 String::new(),
             ],
-            &b,
         );
         let bytes = fp.to_bytes();
         assert_eq!(Fingerprint::from_bytes(&bytes), Some(fp));

@@ -6,11 +6,10 @@
 //! 1. exact: canonical URL ([`normalize::canonical_url`]) and normalised text hash;
 //! 2. candidates: winnowed shingle anchors looked up in the store's index;
 //! 3. verification: containment of content shingles plus paragraph alignment
-//!    ([`verify`]), with fingerprint-only boilerplate ([`BuiltinBoilerplate`])
-//!    left out. Boilerplate a source repeats is already gone: the cleaning
-//!    stage learns and removes it before dedup sees the text.
+//!    ([`verify`]). Dedup keeps no clutter list of its own: the clean stage hands
+//!    it the blocks that tell the story (`clean::clutter::story_blocks`), with
+//!    furniture, learned boilerplate and credit lines already left out.
 
-pub mod boilerplate;
 pub mod engine;
 pub mod fingerprint;
 pub mod memory;
@@ -20,9 +19,6 @@ pub mod verify;
 #[cfg(test)]
 mod tests;
 
-use std::sync::OnceLock;
-
-pub use boilerplate::BuiltinBoilerplate;
 pub use engine::{
     Decision, Dedup, EntryId, Keys, Member, NewEntry, Revision, StoryId, StoryStore, url_key,
 };
@@ -30,41 +26,12 @@ pub use fingerprint::Fingerprint;
 pub use memory::MemStories;
 pub use verify::{Evidence, VerifyConfig};
 
-/// The fingerprint of an entry's cleaned title and text paragraphs, with the
-/// built-in fingerprint boilerplate rules.
+/// The fingerprint of an entry's cleaned title and story paragraphs.
 ///
 /// Why a free function: ingest computes fingerprints off the writer's lock and
-/// needs no engine for it; the rules are compiled once per process.
+/// needs no engine for it.
 pub fn fingerprint(title: &str, paragraphs: &[String]) -> Fingerprint {
-    static RULES: OnceLock<BuiltinBoilerplate> = OnceLock::new();
-    let rules = RULES.get_or_init(|| BuiltinBoilerplate::default_set(SHORT_MAX_TOKENS));
-    Fingerprint::build(title, paragraphs, rules)
-}
-
-/// Paragraphs with at most this many words can be site furniture (the
-/// built-in rules' `short:` patterns apply only to them).
-const SHORT_MAX_TOKENS: usize = 60;
-
-/// Errors of the dedup component.
-///
-/// Why so few: the engine itself cannot fail on input text; only
-/// user-supplied boilerplate rules can be malformed.
-#[derive(Debug, thiserror::Error)]
-pub enum DedupError {
-    /// A rule line lacks the `KIND: REGEX` shape or names an unknown kind.
-    #[error("boilerplate rule on line {line}: expected `line: REGEX` or `short: REGEX`")]
-    PatternSyntax {
-        /// 1-based line number in the rule text.
-        line: usize,
-    },
-    /// A rule's regex does not compile.
-    #[error("boilerplate rule on line {line}: bad regex: {message}")]
-    PatternRegex {
-        /// 1-based line number (0 when the whole set failed to build).
-        line: usize,
-        /// The regex engine's message.
-        message: String,
-    },
+    Fingerprint::build(title, paragraphs)
 }
 
 /// Configuration of the dedup engine; `Default` is meant to work untuned.

@@ -28,8 +28,8 @@ fn fold_char(c: char) -> Option<char> {
 
 /// Returns `text` NFKC-normalised, lowercased, with quotes/dashes/spaces unified.
 ///
-/// Why: a stable, human-readable normal form that boilerplate patterns can be
-/// written against (see `boilerplate.txt`).
+/// Why: a stable normal form, so that quote style, dashes and ligatures, which outlets
+/// edit freely, never change a shingle.
 pub fn normalize_text(text: &str) -> String {
     if text.is_ascii() {
         // ASCII is its own NFKC form: the same result without the normaliser, which was

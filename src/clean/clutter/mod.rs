@@ -15,6 +15,10 @@
 //!
 //! The feed-entry cleaner asks [`Clutter::judge`] once per parsed entry; the page extractor
 //! (`clean::extract`) reads the same rules and box decisions.
+//!
+//! Last, [`story_blocks`] says which kept blocks tell the story: credits, corrections and
+//! sign-up lines stay for readers, but dedup fingerprints only the rest (it keeps no list of
+//! its own).
 
 pub mod boxes;
 pub mod learned;
@@ -28,6 +32,17 @@ use scraper::{ElementRef, Selector};
 
 use super::doc::EntryDoc;
 use rules::ClutterRules;
+
+/// The kept blocks that tell the story: what dedup fingerprints. Credit, correction and
+/// sign-up lines (`[fingerprint-skip]` in `clutter.txt`) stay on display but are left out,
+/// because outlets add and drop them around the same wire text.
+pub fn story_blocks<'a>(kept: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let rules = ClutterRules::builtin();
+    kept.into_iter()
+        .filter(|t| !rules.is_not_story_text(t))
+        .map(str::to_string)
+        .collect()
+}
 
 /// One source's clutter settings, as the config states them.
 #[derive(Debug, Clone, Default, PartialEq)]

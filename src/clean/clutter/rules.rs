@@ -35,6 +35,8 @@ pub struct ClutterRules {
     class_keep: RegexSet,
     phrase: RegexSet,
     short_phrase: RegexSet,
+    fingerprint_skip: RegexSet,
+    fingerprint_skip_short: RegexSet,
 }
 
 fn section_lines<'a>(text: &'a str, name: &str) -> Vec<&'a str> {
@@ -84,6 +86,8 @@ impl ClutterRules {
             class_keep: set(&section_lines(text, "class-keep"))?,
             phrase: set(&section_lines(text, "phrase"))?,
             short_phrase: set(&section_lines(text, "short-phrase"))?,
+            fingerprint_skip: set(&section_lines(text, "fingerprint-skip"))?,
+            fingerprint_skip_short: set(&section_lines(text, "fingerprint-skip-short"))?,
         })
     }
 
@@ -125,6 +129,55 @@ impl ClutterRules {
         text.split_whitespace().count() <= SHORT_WORDS
             && self.short_phrase.is_match(text.as_bytes())
     }
+
+    /// Whether a kept paragraph credits, signs, corrects or introduces the story rather than
+    /// telling it (`[fingerprint-skip]`): readers keep it, dedup does not fingerprint it,
+    /// because outlets add and drop such lines freely around the same wire text.
+    pub fn is_not_story_text(&self, text: &str) -> bool {
+        // Every rule is bounded (the longest matches about 450 bytes of plain words, the
+        // short rules 60 words), so a long paragraph is story text without a scan.
+        if text.len() > MAX_NOT_STORY_BYTES {
+            return false;
+        }
+        let plain = plain_words(text);
+        if plain.is_empty() {
+            return true; // "* * *", a lone dash: nothing of the story
+        }
+        self.fingerprint_skip.is_match(plain.as_bytes())
+            || (plain.split(' ').count() <= NOT_STORY_SHORT_WORDS
+                && self.fingerprint_skip_short.is_match(plain.as_bytes()))
+    }
+}
+
+/// Word count up to which `[fingerprint-skip-short]` rules apply.
+const NOT_STORY_SHORT_WORDS: usize = 60;
+
+/// Paragraph length beyond which no `[fingerprint-skip]` rule can match.
+const MAX_NOT_STORY_BYTES: usize = 4096;
+
+/// A paragraph's plain words: lowercase, apostrophes inside words removed, every other run of
+/// non-alphanumerics one space. Rules are written against this form so that punctuation and
+/// quote style never decide a match.
+fn plain_words(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut prev_alnum = false;
+    for c in text.chars() {
+        if c.is_alphanumeric() {
+            out.extend(c.to_lowercase());
+            prev_alnum = true;
+        } else if prev_alnum && matches!(c, '\'' | '\u{2019}' | '\u{2018}' | '\u{02BC}') {
+            // "don't" reads "dont": a joiner, not a separator
+        } else {
+            if prev_alnum {
+                out.push(' ');
+            }
+            prev_alnum = false;
+        }
+    }
+    if out.ends_with(' ') {
+        out.pop();
+    }
+    out
 }
 
 #[cfg(test)]
@@ -159,5 +212,32 @@ mod tests {
         let long = format!("{} newsletter", "word ".repeat(40));
         assert!(!r.is_clutter_text(&long));
         assert!(!r.is_clutter_text("The minister said the plan would be published on Monday."));
+    }
+
+    #[test]
+    fn credits_and_notes_are_not_story_text_but_stories_are() {
+        let r = ClutterRules::builtin();
+        assert_eq!(
+            plain_words("“Don’t” — Copyright 2024 The A.P."),
+            "dont copyright 2024 the a p"
+        );
+        for line in [
+            "Via AP news wire",
+            "The Associated Press contributed to this report.",
+            "Reporting by Jane Roe; Editing by John Doe",
+            "Correction: An earlier version misspelled a name.",
+            "This story has been corrected to show the vote was on Tuesday.",
+            "* * *",
+            "Sign up for our newsletter to get the news in your inbox.",
+        ] {
+            assert!(r.is_not_story_text(line), "{line}");
+        }
+        for line in [
+            "The minister said the plan would be published on Monday.",
+            "Reporters from three agencies waited outside the court for the verdict.",
+            &format!("{} subscribe", "word ".repeat(70)),
+        ] {
+            assert!(!r.is_not_story_text(line), "{line}");
+        }
     }
 }
