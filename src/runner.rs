@@ -14,7 +14,7 @@ use tokio::task::JoinSet;
 use crate::clean::Cleaner;
 use crate::config::{Config, SourceConfig};
 use crate::fetch::politeness::Politeness;
-use crate::fetch::{FetchError, FetchSettings, Fetcher};
+use crate::fetch::{FetchError, Fetcher};
 use crate::ingest::{IngestOptions, Outcome, SourceReport, Writer, ingest_source};
 use crate::parse::ParseLimits;
 use crate::schedule::{Backoff, Clock, SystemClock};
@@ -58,7 +58,7 @@ impl Runner {
                 &db,
                 std::time::Duration::from_secs(1),
             )),
-            fetcher: Fetcher::new(FetchSettings::from_config(config))?,
+            fetcher: Fetcher::new(config.fetch.settings())?,
             writer,
             politeness: Politeness::new(config.fetch.concurrency, config.fetch.per_host),
             keep: config.storage.keep,

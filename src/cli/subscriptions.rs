@@ -53,8 +53,7 @@ pub fn add(
         eprintln!("wirefeed: {url:?} is not a URL (give a feed's or a page's http(s) address)");
         return Ok(ExitCode::from(2));
     };
-    let fetcher =
-        wirefeed::fetch::Fetcher::new(wirefeed::fetch::FetchSettings::from_config(config))?;
+    let fetcher = wirefeed::fetch::Fetcher::new(config.fetch.settings())?;
     let limits = wirefeed::parse::ParseLimits {
         max_entries: config.fetch.max_entries,
         max_field: config.fetch.max_field,

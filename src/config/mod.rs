@@ -24,6 +24,7 @@ use url::Url;
 
 pub use diagnostics::{ConfigError, Diagnostic};
 
+pub use crate::fetch::SourceAccess;
 use crate::redact::Redactor;
 pub use crate::redact::Secret;
 use crate::schedule::{CronSchedule, HintBounds};
@@ -157,34 +158,6 @@ impl SourceConfig {
     }
 }
 
-/// How one source is asked for. Credentials are sent only to the origin (scheme, host,
-/// port) of the source's configured address, never to a redirect's.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct SourceAccess {
-    /// Basic authentication (RFC 7617), from `username`/`password` or the URL's userinfo.
-    pub username: Option<String>,
-    pub password: Option<Secret>,
-    /// Extra request headers (`headers`, `headers_file`), e.g. `Authorization: Bearer …`.
-    pub headers: Vec<(String, Secret)>,
-    /// A `Cookie` header value.
-    pub cookie: Option<Secret>,
-    /// This source's User-Agent, overriding `[fetch] user_agent`.
-    pub user_agent: Option<String>,
-    /// The proxy this source is fetched through: its own, else `[fetch] proxy`; `None`
-    /// connects directly.
-    pub proxy: Option<Url>,
-}
-
-impl SourceAccess {
-    /// Whether any credential is configured (basic auth, a header, a cookie).
-    pub fn has_credentials(&self) -> bool {
-        self.username.is_some()
-            || self.password.is_some()
-            || !self.headers.is_empty()
-            || self.cookie.is_some()
-    }
-}
-
 /// Per-source cleaning rules, validated at load (selectors parse, patterns compile).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SourceRules {
@@ -249,14 +222,26 @@ pub struct FeedConfig {
     pub min_outlets: usize,
 }
 
-/// Whether `tag` looks like a BCP 47 language tag (`en`, `pt-BR`, `zh-Hant-TW`): a loose
-/// check that catches typos without a registry.
-pub fn valid_language(tag: &str) -> bool {
-    let mut parts = tag.split('-');
-    let primary = parts.next().unwrap_or_default();
-    (2..=3).contains(&primary.len())
-        && primary.chars().all(|c| c.is_ascii_alphabetic())
-        && parts.all(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
+impl FetchConfig {
+    /// The fetch stage's settings from `[fetch]`. The User-Agent is `[fetch] user_agent`,
+    /// else `wirefeed/VERSION`: it names the software, never this instance's address (which
+    /// may be private), unless the user writes it there.
+    pub fn settings(&self) -> crate::fetch::FetchSettings {
+        crate::fetch::FetchSettings {
+            timeout: self.timeout,
+            connect_timeout: self.connect_timeout.min(self.timeout),
+            max_body: self.max_body,
+            user_agent: self
+                .user_agent
+                .clone()
+                .unwrap_or_else(crate::fetch::default_user_agent),
+            policy: crate::fetch::guard::GuardPolicy {
+                allow_private: self.allow_private,
+                allow_hosts: self.allow_hosts.clone(),
+            },
+            max_redirects: self.max_redirects,
+        }
+    }
 }
 
 impl Config {

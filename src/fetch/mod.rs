@@ -20,7 +20,7 @@ use bytes::Bytes;
 use url::Url;
 
 use guard::{GuardPolicy, GuardedResolver, Refused};
-pub use request::SourceRequest;
+pub use request::{SourceAccess, SourceRequest};
 
 /// Everything that shapes how the fetcher behaves on the network.
 #[derive(Debug, Clone)]
@@ -33,29 +33,6 @@ pub struct FetchSettings {
     pub user_agent: String,
     pub policy: GuardPolicy,
     pub max_redirects: usize,
-}
-
-impl FetchSettings {
-    /// Settings from the config's `[fetch]` table. The User-Agent is `[fetch] user_agent`,
-    /// else `wirefeed/VERSION`: it names the software, never this instance's address (which
-    /// may be private), unless the user writes it there.
-    pub fn from_config(cfg: &crate::config::Config) -> Self {
-        FetchSettings {
-            timeout: cfg.fetch.timeout,
-            connect_timeout: cfg.fetch.connect_timeout.min(cfg.fetch.timeout),
-            max_body: cfg.fetch.max_body,
-            user_agent: cfg
-                .fetch
-                .user_agent
-                .clone()
-                .unwrap_or_else(default_user_agent),
-            policy: GuardPolicy {
-                allow_private: cfg.fetch.allow_private,
-                allow_hosts: cfg.fetch.allow_hosts.clone(),
-            },
-            max_redirects: cfg.fetch.max_redirects,
-        }
-    }
 }
 
 /// `wirefeed/VERSION`.

@@ -9,7 +9,35 @@
 use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 use url::{Origin, Url};
 
-use crate::config::SourceAccess;
+use crate::redact::Secret;
+
+/// How one source is asked for. Credentials are sent only to the origin (scheme, host,
+/// port) of the source's configured address, never to a redirect's.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SourceAccess {
+    /// Basic authentication (RFC 7617), from `username`/`password` or the URL's userinfo.
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    /// Extra request headers (`headers`, `headers_file`), e.g. `Authorization: Bearer …`.
+    pub headers: Vec<(String, Secret)>,
+    /// A `Cookie` header value.
+    pub cookie: Option<Secret>,
+    /// This source's User-Agent, overriding `[fetch] user_agent`.
+    pub user_agent: Option<String>,
+    /// The proxy this source is fetched through: its own, else `[fetch] proxy`; `None`
+    /// connects directly.
+    pub proxy: Option<Url>,
+}
+
+impl SourceAccess {
+    /// Whether any credential is configured (basic auth, a header, a cookie).
+    pub fn has_credentials(&self) -> bool {
+        self.username.is_some()
+            || self.password.is_some()
+            || !self.headers.is_empty()
+            || self.cookie.is_some()
+    }
+}
 
 /// What one source's requests carry beyond the shared client's defaults.
 #[derive(Clone, Default)]
@@ -98,9 +126,7 @@ impl SourceRequest {
         };
         let access = SourceAccess {
             username: Some(decode(url.username())),
-            password: url
-                .password()
-                .map(|p| crate::config::Secret::new(decode(p))),
+            password: url.password().map(|p| Secret::new(decode(p))),
             ..Default::default()
         };
         self.basic = SourceRequest::new(url, &access).basic;
@@ -146,7 +172,6 @@ pub(super) fn without_userinfo(url: &Url) -> Url {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Secret;
 
     fn access() -> SourceAccess {
         SourceAccess {

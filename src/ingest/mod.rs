@@ -9,6 +9,7 @@
 mod attempt;
 mod fulltext;
 mod state;
+mod steps;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -17,17 +18,16 @@ use chrono::{DateTime, Utc};
 use url::Url;
 
 use crate::clean::Cleaner;
-use crate::clean::clutter::learned::{self, LearnedBlocks};
+use crate::clean::clutter::learned::LearnedBlocks;
 use crate::config::SourceConfig;
-use crate::dedup::{Dedup, DedupConfig, Fingerprint};
+use crate::dedup::{DedupConfig, Fingerprint};
 use crate::fetch::politeness::Politeness;
 use crate::fetch::{Fetcher, SourceRequest, Validators};
 use crate::model::CleanEntry;
-use crate::model::{BlockStats, IngestCounts};
 pub use crate::model::{IngestError, Outcome, SourceReport};
 use crate::parse::ParseLimits;
 use crate::schedule::Backoff;
-use crate::store::{DedupStep, FetchSave, SaveQueue, Store};
+use crate::store::Store;
 
 /// The single writer connection, shared by every ingest task. A std mutex is right here:
 /// it is only ever held inside `spawn_blocking`, never across an `.await`.
@@ -60,25 +60,6 @@ impl Default for IngestOptions {
             dedup: DedupConfig::default(),
         }
     }
-}
-
-/// Malformed items reported one by one at most; beyond, they are counted.
-const ITEM_WARNINGS: usize = 20;
-
-/// One warning per malformed item (the first [`ITEM_WARNINGS`]), then a count of the rest.
-fn item_warnings(skipped: &[crate::model::SkippedItem]) -> Vec<String> {
-    let mut out: Vec<String> = skipped
-        .iter()
-        .take(ITEM_WARNINGS)
-        .map(|s| format!("skipped malformed {s}"))
-        .collect();
-    if skipped.len() > ITEM_WARNINGS {
-        out.push(format!(
-            "skipped {} more malformed items",
-            skipped.len() - ITEM_WARNINGS
-        ));
-    }
-    out
 }
 
 /// What one attempt produced, before it is stored. One lives per ingest, briefly, so the
@@ -115,6 +96,11 @@ enum Attempted {
 
 /// Fetches, parses, cleans and stores one source, as of `now`. A failure of any stage is
 /// reported for this source only and recorded in its state.
+///
+/// The sequence, one step each (the steps are in [`steps`]): what the store knows of the
+/// source → fetch, parse and clean ([`attempt`]) → the source's next state ([`state`]) →
+/// its include/exclude patterns → full text → secrets scrubbed → dedup fingerprints, off the
+/// writer's lock → one save → the report.
 #[allow(clippy::too_many_arguments)]
 pub async fn ingest_source(
     source: &SourceConfig,
@@ -126,214 +112,50 @@ pub async fn ingest_source(
     now: DateTime<Utc>,
 ) -> SourceReport {
     let started = Instant::now();
-    let name = source.name.clone();
-    let configured = source.url.to_string();
-    let (prev, learned, queue) = {
-        let (w, n) = (writer.clone(), name.clone());
-        let loaded = tokio::task::spawn_blocking(move || {
-            let store = w.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            let state = store.source_state(&n).ok().flatten();
-            let blocks = store.learned_blocks(&n).unwrap_or_default();
-            (state, blocks, Some(store.save_queue()))
-        })
-        .await
-        .unwrap_or_default();
-        let prev = loaded
-            .0
-            .filter(|st| st.url == configured)
-            .unwrap_or_default();
-        (prev, LearnedBlocks::from_stats(loaded.1), loaded.2)
-    };
-    let target = prev
-        .fetch_url
-        .as_deref()
-        .and_then(|u| Url::parse(u).ok())
-        .unwrap_or_else(|| source.url.clone());
-    let validators = Validators {
-        etag: prev.etag.clone(),
-        last_modified: prev.last_modified.clone(),
-    };
+    let known = steps::Known::load(writer, source).await;
+    let target = known.target(source);
     // The slot is held until the result is stored: it bounds how many fetched documents are
     // in memory at once when the single writer is the bottleneck.
     let permit = politeness.acquire(&target).await;
     let request = SourceRequest::new(&source.url, &source.access);
     let asking = attempt::Asking {
         target: &target,
-        validators: &validators,
+        validators: &known.validators(),
         request: &request,
         redactor: &source.redactor,
     };
-    let attempted = attempt::attempt(fetcher, asking, cleaner.clone(), learned, opts, now).await;
-    let (state, mut log, state_changed, moved_to) =
-        state::next_state(&prev, &configured, source, &attempted, now, opts.backoff);
+    let attempted =
+        attempt::attempt(fetcher, asking, cleaner.clone(), known.learned, opts, now).await;
+    let configured = source.url.to_string();
+    let (state, mut log, state_changed, moved_to) = state::next_state(
+        &known.prev,
+        &configured,
+        source,
+        &attempted,
+        now,
+        opts.backoff,
+    );
     log.duration_ms = started.elapsed().as_millis() as u64;
-
-    let mut report = SourceReport {
-        source: name.clone(),
-        outcome: Outcome::NotModified,
-        counts: IngestCounts::default(),
-        entries_seen: 0,
-        duration_ms: log.duration_ms,
-        next_run_at: state.next_run_at.unwrap_or(now),
-        moved_to,
-        warnings: Vec::new(),
-        filtered: 0,
+    let mut report = steps::report(source, &target, &state, &log, moved_to, now);
+    let mut doc = steps::Document::from_attempt(attempted, &mut report);
+    report.filtered = doc.keep_wanted(source);
+    let pages = doc
+        .full_text(source, fetcher, &request, writer, opts, now)
+        .await;
+    doc.scrub(&source.redactor);
+    let fingerprints = doc.fingerprints(opts.dedup).await;
+    let save = steps::Save {
+        state,
+        log,
+        state_changed,
+        pages,
+        queue: known.queue,
+        learn_window: opts.learn_window,
+        dedup: opts.dedup,
     };
-    if let Some(to) = &report.moved_to {
-        let shown = |u: &str| {
-            source
-                .redactor
-                .public_link(u)
-                .unwrap_or_else(|| "a local file".into())
-        };
-        tracing::warn!(source = %name, from = %shown(target.as_str()), to = %shown(to), "source moved permanently; fetching from its new address");
-    }
-    let is_body = matches!(attempted, Attempted::Body { .. });
-    let (mut entries, meta, learned, newly_learned) = match attempted {
-        Attempted::Body {
-            entries,
-            meta,
-            learned,
-            newly_learned,
-            skipped,
-            ..
-        } => {
-            report.warnings = item_warnings(&skipped);
-            (Some(entries), Some(meta), Some(learned), newly_learned)
-        }
-        Attempted::Failed { error, .. } => {
-            report.outcome = Outcome::Error(error);
-            (None, None, None, Vec::new())
-        }
-        Attempted::NotModified { .. } => (None, None, None, Vec::new()),
-    };
-    report.entries_seen = entries.as_ref().map_or(0, Vec::len);
-    // The source's own keyword patterns: what they leave out is never stored.
-    if let Some(list) = entries.as_mut()
-        && !(source.include.is_empty() && source.exclude.is_empty())
-    {
-        let filter = crate::keywords::KeywordFilter::new(&source.include, &source.exclude);
-        list.retain(|c| {
-            let e = &c.entry;
-            let body = e.content.as_deref().or(e.summary.as_deref()).unwrap_or("");
-            filter.keeps(&e.title, body)
-        });
-        report.filtered = report.entries_seen - list.len();
-    }
-    let pages = match entries.as_mut() {
-        Some(list) if source.full_text => {
-            let learning = fulltext::Learning {
-                after: opts.learn_after,
-                window: opts.learn_window,
-            };
-            fulltext::enrich(fetcher, &request, writer, list, now, learning).await
-        }
-        _ => Vec::new(),
-    };
-    // Nothing secret of the source is stored, so nothing secret can be published.
-    for e in entries.iter_mut().flatten() {
-        attempt::scrub_entry(e, &source.redactor);
-    }
-    let (w, n, u) = (writer.clone(), name.clone(), configured.clone());
-    let window = opts.learn_window;
-    // Fingerprints are computed first, in parallel across sources, before the single writer
-    // is taken: under the lock only the lookups and writes remain. With dedup off, only an
-    // edited entry needs one (computed under the lock).
-    let (entries, computed) = if opts.dedup.enabled && entries.is_some() {
-        let engine = Dedup::new(opts.dedup);
-        on_cpu(move || {
-            // A panic leaves the fingerprints to the save, which reports it as an error.
-            let fps = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                let fps: Vec<(u64, Fingerprint)> = entries
-                    .iter()
-                    .flatten()
-                    .map(|c| {
-                        let fp = crate::dedup::fingerprint(&c.entry.title, &c.blocks);
-                        engine.precompute(&fp);
-                        (text_key(&c.entry), fp)
-                    })
-                    .collect();
-                fps
-            }));
-            (entries, fps.unwrap_or_default())
-        })
-        .await
-        .expect("fingerprinting catches its panics")
-    } else {
-        (entries, Vec::new())
-    };
-    let entries: Option<Vec<CleanEntry>> =
-        entries.map(|list| list.into_iter().map(|c| c.entry).collect());
-    let saved = tokio::task::spawn_blocking(move || {
-        // Keyed by the entry's text, not its guid: a document may repeat a guid with other
-        // text. Entries read back from the store are fingerprinted from their stored text.
-        let fingerprints: std::collections::HashMap<u64, Fingerprint> =
-            computed.into_iter().collect();
-        let fingerprint = |e: &CleanEntry| {
-            fingerprints
-                .get(&text_key(e))
-                .cloned()
-                .unwrap_or_else(|| fingerprint_of(e))
-        };
-        // Announced before queueing for the writer, withdrawn once it is ours: the save
-        // ahead of this one then keeps its transaction open for this one (`store::group`).
-        let ticket = queue.as_ref().map(SaveQueue::enter);
-        let mut store = w.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        drop(ticket);
-        // A block learned just now leaves the source's stored entries too.
-        let rewrites = if newly_learned.is_empty() {
-            Vec::new()
-        } else {
-            let fresh: std::collections::HashSet<&str> =
-                entries.iter().flatten().map(|e| e.guid.as_str()).collect();
-            let stored = store
-                .source_entries(&n, now.timestamp() - window)
-                .unwrap_or_default();
-            learned::strip_stored(stored, &fresh, &newly_learned)
-        };
-        let changed_blocks: Vec<BlockStats> = learned
-            .as_ref()
-            .map(|l| l.changed().into_iter().cloned().collect())
-            .unwrap_or_default();
-        let feed = meta.as_ref().zip(entries.as_deref());
-        let engine = Dedup::new(opts.dedup);
-        let dedup = DedupStep {
-            engine: &engine,
-            fingerprint: &fingerprint,
-        };
-        let save = FetchSave {
-            state: &state,
-            log,
-            feed,
-            state_changed,
-            learned: &changed_blocks,
-            rewrites: &rewrites,
-            pages: &pages,
-            dedup: &dedup,
-        };
-        store.save_fetch(&n, &u, &save)
-    })
-    .await;
+    let saved = save.run(writer, source, doc, fingerprints, now).await;
     drop(permit);
-    match saved {
-        Ok(Ok(counts)) => {
-            report.counts = counts;
-            if is_body {
-                report.outcome = if counts.new > 0 {
-                    Outcome::New
-                } else if counts.updated > 0 {
-                    Outcome::Updated
-                } else {
-                    Outcome::Unchanged
-                };
-            }
-        }
-        Ok(Err(e)) => report.outcome = Outcome::Error(IngestError::Store(e.to_string())),
-        Err(e) => {
-            report.outcome =
-                Outcome::Error(IngestError::Internal(format!("store task failed: {e}")))
-        }
-    }
+    steps::finish(&mut report, saved);
     report
 }
 

@@ -257,7 +257,7 @@ fn classify(e: feed_rs::parser::ParseFeedError) -> ParseError {
 /// Feeds write `en_US` and `EN-us`; a tag with an underscore is accepted and normalised by
 /// readers of it (the publish filter compares primary subtags only).
 fn valid_loose_language(l: &str) -> bool {
-    crate::config::valid_language(&l.replace('_', "-"))
+    crate::model::valid_language(&l.replace('_', "-"))
 }
 
 /// feed-rs's model → ours. `media` is each entry's media as scanned from the document (in

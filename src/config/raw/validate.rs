@@ -450,7 +450,7 @@ impl RawFeed {
         check_patterns(&self.include, loc, problems);
         check_patterns(&self.exclude, loc, problems);
         if let Some(l) = &self.language
-            && !super::super::valid_language(l.get_ref())
+            && !crate::model::valid_language(l.get_ref())
         {
             problems.push(loc.at(
                 span_of(l),
