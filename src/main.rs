@@ -21,6 +21,8 @@ macro_rules! out {
     };
 }
 
+#[path = "cli/extract.rs"]
+mod extract;
 #[path = "cli/subscriptions.rs"]
 mod subscriptions;
 use wirefeed::publish::Publisher;
@@ -137,6 +139,11 @@ enum Command {
         /// Print {"title","text","author","published","agency","dateline","byline"}.
         #[arg(long)]
         json: bool,
+        /// Learn the site's page clutter in the config's database, as full-text sources do:
+        /// a paragraph seen on `learn_after` pages of the --url's host is left out from then
+        /// on (`wirefeed boilerplate` lists it as page:HOST). Needs --url and a config.
+        #[arg(long)]
+        learn: bool,
         /// The HTML file, or - for standard input.
         file: String,
     },
@@ -162,9 +169,16 @@ enum OpmlAction {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Command::Extract { url, json, file } = &cli.command {
+    if let Command::Extract {
+        url,
+        json,
+        file,
+        learn,
+    } = &cli.command
+    {
         wirefeed::logging::init(None);
-        return extract(url.as_deref(), *json, file).unwrap_or_else(|e| {
+        let learning = (*learn).then(|| config::locate(cli.config.clone()));
+        return extract::run(url.as_deref(), *json, file, learning).unwrap_or_else(|e| {
             if broken_pipe(&e) {
                 return ExitCode::SUCCESS;
             }
@@ -436,43 +450,6 @@ fn render(config: Config, feed: &str, format: &str) -> anyhow::Result<ExitCode> 
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(&rendered.body)?;
     writeln!(stdout)?;
-    Ok(ExitCode::SUCCESS)
-}
-
-fn extract(url: Option<&str>, json: bool, file: &str) -> anyhow::Result<ExitCode> {
-    use anyhow::Context;
-    use std::io::{Read, Write};
-    // The extractor reads a page's beginning only (`MAX_PAGE_BYTES` once scripts and styles
-    // are gone); reading four times that bounds memory on any input.
-    let limit = 4 * wirefeed::clean::extract::MAX_PAGE_BYTES as u64;
-    let mut bytes = Vec::new();
-    if file == "-" {
-        std::io::stdin()
-            .take(limit)
-            .read_to_end(&mut bytes)
-            .context("reading standard input")?;
-    } else {
-        std::fs::File::open(file)
-            .and_then(|f| f.take(limit).read_to_end(&mut bytes))
-            .with_context(|| format!("reading {file}"))?;
-    }
-    let shown = if file == "-" { "standard input" } else { file };
-    if let Err(why) = wirefeed::parse::encoding::sniff_html(&bytes) {
-        eprintln!("wirefeed: {shown} is not an HTML page ({why})");
-        return Ok(ExitCode::FAILURE);
-    }
-    let html = wirefeed::parse::encoding::decode_html(&bytes, None);
-    let article = wirefeed::clean::extract::extract(&html, url);
-    if article.text.trim().is_empty() {
-        eprintln!("wirefeed: no article text found in {shown}");
-        return Ok(ExitCode::FAILURE);
-    }
-    let mut out = std::io::stdout().lock();
-    if json {
-        writeln!(out, "{}", article.to_json())?;
-    } else {
-        writeln!(out, "{}", article.text)?;
-    }
     Ok(ExitCode::SUCCESS)
 }
 

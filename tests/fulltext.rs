@@ -209,3 +209,57 @@ async fn a_paragraph_on_every_page_of_a_site_is_learned_as_its_clutter() {
         "{learned:?}"
     );
 }
+
+/// `extract --learn`: the CLI learns a site's page clutter as full-text sources do, in the
+/// config's database, so the third page of a site (learn_after = 3) leaves out the paragraph
+/// the first two carried too, and the page's own story stays.
+#[test]
+fn extract_with_learn_learns_a_sites_clutter_across_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = common::write_config(dir.path(), 1, &[], "");
+    let run = |n: usize| {
+        let page = dir.path().join(format!("page{n}.html"));
+        std::fs::write(&page, site_page(n)).unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_wirefeed"))
+            .arg("--config")
+            .arg(&config)
+            .args(["extract", "--learn", "--url"])
+            .arg(format!("https://courier.example/story/{n}"))
+            .arg(&page)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    for n in 0..2 {
+        assert!(
+            run(n).contains("Quayside Courier afloat"),
+            "page {n} is not yet learned"
+        );
+    }
+    let third = run(2);
+    assert!(third.contains("Report 2: The harbour authority"), "{third}");
+    assert!(!third.contains("Quayside Courier afloat"), "{third}");
+    // Without --learn, extraction is the same for everyone and needs no config.
+    let page = dir.path().join("page2.html");
+    let plain = std::process::Command::new(env!("CARGO_BIN_EXE_wirefeed"))
+        .args(["extract", "--url", "https://courier.example/story/2"])
+        .arg(&page)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&plain.stdout).contains("Quayside Courier afloat"));
+    // --learn needs the address: clutter is learned per site.
+    let refused = std::process::Command::new(env!("CARGO_BIN_EXE_wirefeed"))
+        .arg("--config")
+        .arg(&config)
+        .args(["extract", "--learn"])
+        .arg(&page)
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--learn needs --url"));
+}

@@ -109,13 +109,7 @@ pub(super) async fn enrich(
             let before = c.entry.content.clone();
             let site = learned::site_scope(&p.url);
             let hashes = site.as_deref().and_then(|s| learned_now.get(s));
-            let is_clutter = |para: &str| {
-                hashes.is_some_and(|h| {
-                    !h.is_empty()
-                        && learned::learnable(para)
-                        && h.contains(&learned::block_hash(para))
-                })
-            };
+            let is_clutter = |para: &str| hashes.is_some_and(|h| learned::is_learned(para, h));
             apply(&mut c.entry, p, &is_clutter);
             // The article now is the text: dedup fingerprints the extracted paragraphs.
             if c.entry.content != before {

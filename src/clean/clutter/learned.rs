@@ -54,6 +54,13 @@ pub fn learnable(text: &str) -> bool {
     (2..=MAX_BLOCK_WORDS).contains(&words)
 }
 
+/// Whether a paragraph is one of the learned blocks `hashes` (see
+/// [`LearnedBlocks::learned_hashes`]): how full-text pages and `extract --learn` leave a
+/// site's learned clutter out.
+pub fn is_learned(text: &str, hashes: &[u64]) -> bool {
+    !hashes.is_empty() && learnable(text) && hashes.contains(&block_hash(text))
+}
+
 pub use crate::model::BlockStats;
 
 /// One source's learned blocks.
