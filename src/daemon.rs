@@ -40,6 +40,9 @@ pub async fn run(config_path: PathBuf) -> anyhow::Result<()> {
     let mut sighup = signal(SignalKind::hangup())?;
     let mut sigusr1 = signal(SignalKind::user_defined1())?;
     let config = Arc::new(load(&config_path)?);
+    // One writer per database: a second `run` stops here (exit 2), before it touches the
+    // store or the pid file. Held until this function returns.
+    let lock = crate::pidfile::DaemonLock::acquire(&config.storage.database)?;
     let store = Store::open(&config.storage.database)?;
     let writer = Arc::new(Mutex::new(store));
     register_sources(&writer, &config)?;
@@ -53,7 +56,8 @@ pub async fn run(config_path: PathBuf) -> anyhow::Result<()> {
     if let Err(e) = crate::control::prepare(&config.storage.database) {
         tracing::warn!(error = %e, "cannot make the request folder; `wirefeed refresh` will not reach this daemon");
     }
-    let _pid_file = crate::pidfile::PidFile::create(&config.storage.database)
+    let _pid_file = lock
+        .write_pid_file()
         .map_err(|e| tracing::warn!(error = %e, "cannot write the pid file; `opml import` will not reload this daemon"))
         .ok();
     tracing::info!(listen = %local, base_url = %config.server.base_url, sources = config.sources.len(), feeds = config.feeds.len(), "wirefeed started");
@@ -63,6 +67,9 @@ pub async fn run(config_path: PathBuf) -> anyhow::Result<()> {
 
     // Archive pages, static files and WebSub pings after changes; one pass at start.
     let after_changes = tokio::spawn(publisher.clone().run_after_changes(writer.clone()));
+    // Feeds are rendered off the request path, and changes by other processes are seen.
+    let refresher = tokio::spawn(publisher.clone().run_refresher());
+    let store_watch = tokio::spawn(publisher.clone().watch_store());
     publisher.changed();
 
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
@@ -292,8 +299,10 @@ pub async fn run(config_path: PathBuf) -> anyhow::Result<()> {
         tasks.abort_all();
     }
     let _ = tokio::time::timeout(Duration::from_secs(1), http).await;
-    after_changes.abort();
-    let _ = after_changes.await;
+    for task in [after_changes, refresher, store_watch] {
+        task.abort();
+        let _ = task.await;
+    }
     drop(runner);
     persist_schedule(&writer, &next_runs).await;
     // Closing the last connection checkpoints the WAL into the main file.

@@ -16,12 +16,14 @@ pub mod json;
 pub mod media;
 mod negotiate;
 pub mod provenance;
+mod refresh;
 pub mod rss;
 pub mod server;
 pub mod status;
 pub mod websub;
 
 pub use info::{Doc, FeedInfo, next_change, ttl_minutes};
+pub use refresh::{DEBOUNCE, WATCH_EVERY};
 
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
@@ -248,6 +250,13 @@ pub struct Publisher {
     /// Whether static export has looked for archive files written with secrets by an older
     /// version (once per start).
     legacy_checked: std::sync::atomic::AtomicBool,
+    /// A refresher task renders stale documents (see [`refresh`]): requests serve the
+    /// previous bytes meanwhile instead of rendering.
+    background: std::sync::atomic::AtomicBool,
+    /// Wakes the refresher.
+    refresh: tokio::sync::Notify,
+    /// A request found the status page's snapshot out of date.
+    status_wanted: std::sync::atomic::AtomicBool,
 }
 
 /// One rendering at a time per document.
@@ -326,6 +335,9 @@ impl Publisher {
             rendering: Flights::default(),
             tokenized: Mutex::new(HashMap::new()),
             legacy_checked: std::sync::atomic::AtomicBool::new(false),
+            background: std::sync::atomic::AtomicBool::new(false),
+            refresh: tokio::sync::Notify::new(),
+            status_wanted: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -347,9 +359,11 @@ impl Publisher {
         self.invalidate();
     }
 
-    /// Marks every cached feed stale (called after an ingest changed something).
+    /// Marks every cached feed stale (called after an ingest changed something), and wakes
+    /// the refresher, if one runs, to render them again.
     pub fn invalidate(&self) {
         self.generation.fetch_add(1, Ordering::SeqCst);
+        self.refresh.notify_one();
     }
 
     /// What may be shown of each source: every story rendered passes through it.

@@ -230,8 +230,8 @@ async fn feed(
     // a rendering (which reads the database) goes to a blocking thread.
     let private = private(&p);
     let cached = match asked {
-        Asked::Feed(f) => p.cached(&name, f),
-        Asked::Page(f) => p.cached_page(&name, f),
+        Asked::Feed(f) => p.serve(&name, f),
+        Asked::Page(f) => p.serve_page(&name, f),
     };
     if let Some(r) = cached {
         match &link {

@@ -206,6 +206,17 @@ impl Store {
         Ok(())
     }
 
+    /// `PRAGMA data_version`: a number that changes when another connection (another
+    /// process's, or another of this one's) commits to the database, and not for this
+    /// connection's own commits. Polled on the daemon's writer, it says that another process
+    /// (`wirefeed fetch` beside the daemon) changed the store, so the daemon's feeds must be
+    /// rendered again. Cheap: no page is read.
+    pub fn data_version(&self) -> Result<i64, StoreError> {
+        self.conn
+            .pragma_query_value(None, "data_version", |r| r.get(0))
+            .map_err(|e| self.err(e))
+    }
+
     /// `PRAGMA integrity_check`: "ok" when the file is sound.
     pub fn integrity_check(&self) -> Result<String, StoreError> {
         self.conn
