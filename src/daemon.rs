@@ -29,6 +29,10 @@ use crate::store::Store;
 /// final commit the daemon exits within ten seconds (systemd's TimeoutStopSec is 20 s).
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(7);
 
+/// Ingest quiet for this long after a burst: the daemon gives back the memory the burst used
+/// (SQLite page caches, the allocator's free pages).
+const QUIET: Duration = Duration::from_secs(5);
+
 /// How often the scheduler's next-run times are saved (they are also saved at shutdown).
 const SCHEDULE_SAVE_EVERY: Duration = Duration::from_secs(600);
 
@@ -44,6 +48,7 @@ pub async fn run(config_path: PathBuf) -> anyhow::Result<()> {
     // store or the pid file. Held until this function returns.
     let lock = crate::pidfile::DaemonLock::acquire(&config.storage.database)?;
     let store = Store::open(&config.storage.database)?;
+    store.set_cache_mb(config.storage.cache_mb)?;
     let writer = Arc::new(Mutex::new(store));
     register_sources(&writer, &config)?;
     let mut runner = Runner::new(&config, writer.clone())?;
@@ -77,6 +82,7 @@ pub async fn run(config_path: PathBuf) -> anyhow::Result<()> {
         config.storage.database.clone(),
     ));
     metrics.set_sources(config.sources.len(), 0);
+    publisher.measure_freshness(metrics.publish_freshness());
     let app = server::router(publisher.clone(), metrics.clone());
     let mut http = tokio::spawn(async move {
         axum::serve(listener, app)
@@ -114,6 +120,8 @@ pub async fn run(config_path: PathBuf) -> anyhow::Result<()> {
     let mut in_flight: HashSet<String> = HashSet::new();
     let mut tasks = JoinSet::new();
     let mut config = config;
+    // When to give memory back: set when the last fetch in flight reports.
+    let mut release_at: Option<tokio::time::Instant> = None;
     let mut save_schedule = tokio::time::interval(SCHEDULE_SAVE_EVERY);
     save_schedule.tick().await;
 
@@ -149,6 +157,12 @@ pub async fn run(config_path: PathBuf) -> anyhow::Result<()> {
                 None => std::future::pending().await,
             }
         };
+        let quiet = async {
+            match release_at {
+                Some(t) if in_flight.is_empty() => tokio::time::sleep_until(t).await,
+                _ => std::future::pending().await,
+            }
+        };
         let mut reload_now = false;
         tokio::select! {
             Some(report) = report_rx.recv() => {
@@ -173,6 +187,13 @@ pub async fn run(config_path: PathBuf) -> anyhow::Result<()> {
                 if report.counts.changed() {
                     publisher.changed();
                 }
+                if in_flight.is_empty() {
+                    release_at = Some(tokio::time::Instant::now() + QUIET);
+                }
+            }
+            _ = quiet => {
+                release_at = None;
+                release_memory(&writer, &publisher).await;
             }
             Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
             _ = save_schedule.tick() => {
@@ -312,6 +333,28 @@ pub async fn run(config_path: PathBuf) -> anyhow::Result<()> {
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Gives back what a burst of ingest left: the writer's and the reader's page caches, then
+/// the allocator's free pages. The caches fill again on the next burst.
+async fn release_memory(writer: &Arc<Mutex<Store>>, publisher: &Arc<Publisher>) {
+    let (w, p) = (writer.clone(), publisher.clone());
+    let done = tokio::task::spawn_blocking(move || {
+        {
+            let mut store = w.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            store.settle()?;
+            store.release_memory()?;
+        }
+        p.release_memory()?;
+        crate::alloc::release_free_memory();
+        Ok::<_, crate::store::StoreError>(())
+    })
+    .await;
+    match done {
+        Ok(Ok(())) => tracing::debug!("ingest quiet: memory given back"),
+        Ok(Err(e)) => tracing::warn!(error = %e, "cannot release the page caches"),
+        Err(e) => tracing::error!(error = %e, "memory release task failed"),
+    }
 }
 
 async fn persist_schedule(writer: &Arc<Mutex<Store>>, next_runs: &HashMap<String, DateTime<Utc>>) {

@@ -257,6 +257,10 @@ pub struct Publisher {
     refresh: tokio::sync::Notify,
     /// A request found the status page's snapshot out of date.
     status_wanted: std::sync::atomic::AtomicBool,
+    /// When each recent generation began (see [`refresh`]): how long a document was stale.
+    changes: Mutex<std::collections::VecDeque<(u64, std::time::Instant)>>,
+    /// Where the refresher records freshness, when the daemon measures it.
+    freshness: std::sync::OnceLock<prometheus_client::metrics::histogram::Histogram>,
 }
 
 /// One rendering at a time per document.
@@ -338,6 +342,8 @@ impl Publisher {
             background: std::sync::atomic::AtomicBool::new(false),
             refresh: tokio::sync::Notify::new(),
             status_wanted: std::sync::atomic::AtomicBool::new(false),
+            changes: Mutex::new(std::collections::VecDeque::new()),
+            freshness: std::sync::OnceLock::new(),
         }
     }
 
@@ -362,7 +368,8 @@ impl Publisher {
     /// Marks every cached feed stale (called after an ingest changed something), and wakes
     /// the refresher, if one runs, to render them again.
     pub fn invalidate(&self) {
-        self.generation.fetch_add(1, Ordering::SeqCst);
+        let generation = self.generation.fetch_add(1, Ordering::SeqCst) + 1;
+        self.note_change(generation);
         self.refresh.notify_one();
     }
 
@@ -507,7 +514,10 @@ impl Publisher {
     ) -> Result<T, StoreError> {
         let mut reader = self.reader.lock().expect("reader lock");
         if reader.is_none() {
-            *reader = Some(Store::open_reader(&self.db_path)?);
+            let store = Store::open_reader(&self.db_path)?;
+            // Readers render a few feeds at a time: a quarter of the writer's cache.
+            store.set_cache_mb((self.config().storage.cache_mb / 4).max(1))?;
+            *reader = Some(store);
         }
         f(reader.as_ref().expect("just opened"))
     }

@@ -31,6 +31,10 @@ pub const DEBOUNCE: Duration = Duration::from_secs(1);
 /// How often the store is asked whether another connection committed.
 pub const WATCH_EVERY: Duration = Duration::from_millis(250);
 
+/// Generations remembered with the time they began: enough for every document the
+/// refresher may find stale, bounded whatever the rate of changes.
+const CHANGES_KEPT: usize = 4096;
+
 /// A live document the refresher keeps current.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(super) enum Live {
@@ -63,6 +67,31 @@ fn newest(
 }
 
 impl Publisher {
+    /// Remembers when `generation` began. Called with each invalidation.
+    pub(super) fn note_change(&self, generation: u64) {
+        let mut changes = self.changes.lock().expect("changes lock");
+        if changes.len() >= CHANGES_KEPT {
+            changes.pop_front();
+        }
+        changes.push_back((generation, std::time::Instant::now()));
+    }
+
+    /// When a document rendered at generation `rendered` became stale: the start of the
+    /// generation after it (or the oldest one remembered).
+    fn stale_since(&self, rendered: u64) -> Option<std::time::Instant> {
+        let changes = self.changes.lock().expect("changes lock");
+        changes
+            .iter()
+            .find(|(g, _)| *g > rendered)
+            .or(changes.front())
+            .map(|(_, t)| *t)
+    }
+
+    /// Records freshness (see [`Publisher::run_refresher`]) in `histogram` from now on.
+    pub fn measure_freshness(&self, histogram: prometheus_client::metrics::histogram::Histogram) {
+        let _ = self.freshness.set(histogram);
+    }
+
     /// What a request for a feed is served without touching the store: its current
     /// rendering, or, while the refresher renders the next one, the previous.
     pub fn serve(&self, feed_name: &str, format: Format) -> Option<Arc<Rendered>> {
@@ -138,10 +167,28 @@ impl Publisher {
                     next = Some(next.map_or(due, |n: Instant| n.min(due)));
                     continue;
                 }
+                // Freshness of a feed: from when it became stale, or when its debounce ended
+                // if that was later, until the new bytes are served.
+                let since = match &doc {
+                    Live::Feed(key) => self
+                        .cache
+                        .lock()
+                        .expect("cache lock")
+                        .get(key)
+                        .and_then(|r| self.stale_since(r.generation))
+                        .map(|t| {
+                            let t = Instant::from_std(t);
+                            last.get(&doc).map_or(t, |l| t.max(*l + DEBOUNCE))
+                        }),
+                    _ => None,
+                };
                 last.insert(doc.clone(), Instant::now());
                 let p = self.clone();
                 if let Err(e) = tokio::task::spawn_blocking(move || p.render_live(&doc)).await {
                     tracing::error!(error = %e, "rendering task failed");
+                }
+                if let (Some(since), Some(h)) = (since, self.freshness.get()) {
+                    h.observe(since.elapsed().as_secs_f64());
                 }
             }
             // Forget documents long done with (a feed removed by a reload).
@@ -156,6 +203,17 @@ impl Publisher {
                 None => woken.await,
             }
         }
+    }
+
+    /// Gives back what a burst left behind: the reader connection's page cache and the
+    /// documents whose links carry a reader's token (made again on their next request).
+    /// Blocking.
+    pub fn release_memory(&self) -> Result<(), crate::store::StoreError> {
+        self.tokenized.lock().expect("tokenized lock").clear();
+        if let Some(reader) = self.reader.lock().expect("reader lock").as_ref() {
+            reader.release_memory()?;
+        }
+        Ok(())
     }
 
     /// Watches the store for commits made through other connections (another process's

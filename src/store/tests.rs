@@ -577,4 +577,11 @@ fn data_version_moves_for_other_connections_commits_only() {
         .register_source("other", "https://example.org/other")
         .unwrap();
     assert_ne!(daemon.data_version().unwrap(), before, "another's commit");
+    // A quiet daemon gives its page cache back; the connection works on.
+    daemon.set_cache_mb(8).unwrap();
+    daemon.release_memory().unwrap();
+    assert_eq!(
+        daemon.data_version().unwrap(),
+        daemon.data_version().unwrap()
+    );
 }
