@@ -157,6 +157,7 @@ impl Publisher {
             tokio::pin!(woken);
             woken.as_mut().enable();
             let mut next: Option<Instant> = None;
+            let mut rendered = false;
             for doc in self.stale_documents() {
                 let due = last.get(&doc).map_or(Instant::now(), |t| *t + DEBOUNCE);
                 if due > Instant::now() {
@@ -183,6 +184,7 @@ impl Publisher {
                     _ => None,
                 };
                 last.insert(doc.clone(), Instant::now());
+                rendered |= matches!(doc, Live::Feed(_) | Live::Page(_));
                 let p = self.clone();
                 if let Err(e) = tokio::task::spawn_blocking(move || p.render_live(&doc)).await {
                     tracing::error!(error = %e, "rendering task failed");
@@ -190,6 +192,10 @@ impl Publisher {
                 if let (Some(since), Some(h)) = (since, self.freshness.get()) {
                     h.observe(since.elapsed().as_secs_f64());
                 }
+            }
+            if rendered {
+                // Static export and WebSub follow what is served now.
+                self.changed.notify_one();
             }
             // Forget documents long done with (a feed removed by a reload).
             last.retain(|_, t| t.elapsed() < DEBOUNCE * 60);
