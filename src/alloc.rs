@@ -30,6 +30,14 @@ pub fn release_free_memory() -> bool {
     rc == 0
 }
 
+/// This process's resident memory in MiB (Linux `/proc/self/statm`), for logs; 0 elsewhere.
+pub fn resident_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1)?.parse::<f64>().ok())
+        .map_or(0.0, |pages| pages * 4096.0 / 1_048_576.0)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

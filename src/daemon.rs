@@ -340,18 +340,25 @@ pub async fn run(config_path: PathBuf) -> anyhow::Result<()> {
 async fn release_memory(writer: &Arc<Mutex<Store>>, publisher: &Arc<Publisher>) {
     let (w, p) = (writer.clone(), publisher.clone());
     let done = tokio::task::spawn_blocking(move || {
+        let before = crate::alloc::resident_mib();
         {
             let mut store = w.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             store.settle()?;
             store.release_memory()?;
         }
         p.release_memory()?;
+        let caches = crate::alloc::resident_mib();
         crate::alloc::release_free_memory();
-        Ok::<_, crate::store::StoreError>(())
+        Ok::<_, crate::store::StoreError>((before, caches, crate::alloc::resident_mib()))
     })
     .await;
     match done {
-        Ok(Ok(())) => tracing::debug!("ingest quiet: memory given back"),
+        Ok(Ok((before, caches, after))) => tracing::debug!(
+            rss_mib_before = before,
+            rss_mib_after_caches = caches,
+            rss_mib_after = after,
+            "ingest quiet: memory given back"
+        ),
         Ok(Err(e)) => tracing::warn!(error = %e, "cannot release the page caches"),
         Err(e) => tracing::error!(error = %e, "memory release task failed"),
     }
