@@ -15,7 +15,7 @@
 //! on a reader connection of its own; the same poll catches the daemon's own group commits
 //! that land after the report that announced them.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -87,6 +87,12 @@ impl Publisher {
             .map(|(_, t)| *t)
     }
 
+    /// When the cached rendering of a feed document became stale, if it is.
+    fn feed_stale_since(&self, key: &DocKey) -> Option<Instant> {
+        let generation = self.cache.lock().expect("cache lock").get(key)?.generation;
+        self.stale_since(generation).map(Instant::from_std)
+    }
+
     /// Records freshness (see [`Publisher::run_refresher`]) in `histogram` from now on.
     pub fn measure_freshness(&self, histogram: prometheus_client::metrics::histogram::Histogram) {
         let _ = self.freshness.set(histogram);
@@ -136,7 +142,7 @@ impl Publisher {
     /// Renders one live document into its cache. Blocking.
     fn render_live(&self, doc: &Live) {
         let result = match doc {
-            Live::Feed((name, format)) => self.render(name, *format).map(drop),
+            Live::Feed((name, format)) => self.render_formats(name, &[*format]).map(drop),
             Live::Page((name, format)) => self.html_view(name, *format).map(drop),
             Live::Status => self.refresh_status().map(drop),
         };
@@ -158,9 +164,13 @@ impl Publisher {
             woken.as_mut().enable();
             let mut next: Option<Instant> = None;
             let mut rendered = false;
+            let now = Instant::now();
+            // Due feeds by name with their stale formats, rendered together from one query.
+            let mut feeds: BTreeMap<String, Vec<Format>> = BTreeMap::new();
+            let mut others = Vec::new();
             for doc in self.stale_documents() {
-                let due = last.get(&doc).map_or(Instant::now(), |t| *t + DEBOUNCE);
-                if due > Instant::now() {
+                let due = last.get(&doc).map_or(now, |t| *t + DEBOUNCE);
+                if due > now {
                     if doc == Live::Status {
                         // Still wanted when its turn comes.
                         self.status_wanted.store(true, Ordering::SeqCst);
@@ -168,29 +178,52 @@ impl Publisher {
                     next = Some(next.map_or(due, |n: Instant| n.min(due)));
                     continue;
                 }
+                match doc {
+                    Live::Feed((name, format)) => feeds.entry(name).or_default().push(format),
+                    other => others.push(other),
+                }
+            }
+            for (name, mut formats) in feeds {
+                formats.sort_by_key(|f| Format::ALL.iter().position(|a| a == f));
                 // Freshness of a feed: from when it became stale, or when its debounce ended
                 // if that was later, until the new bytes are served.
-                let since = match &doc {
-                    Live::Feed(key) => self
-                        .cache
-                        .lock()
-                        .expect("cache lock")
-                        .get(key)
-                        .and_then(|r| self.stale_since(r.generation))
-                        .map(|t| {
-                            let t = Instant::from_std(t);
-                            last.get(&doc).map_or(t, |l| t.max(*l + DEBOUNCE))
-                        }),
-                    _ => None,
-                };
-                last.insert(doc.clone(), Instant::now());
-                rendered |= matches!(doc, Live::Feed(_) | Live::Page(_));
+                let since: Vec<Option<Instant>> = formats
+                    .iter()
+                    .map(|f| {
+                        let doc = Live::Feed((name.clone(), *f));
+                        let since = self.feed_stale_since(&(name.clone(), *f))?;
+                        Some(last.get(&doc).map_or(since, |l| since.max(*l + DEBOUNCE)))
+                    })
+                    .collect();
+                for f in &formats {
+                    last.insert(Live::Feed((name.clone(), *f)), Instant::now());
+                }
+                rendered = true;
                 let p = self.clone();
+                match tokio::task::spawn_blocking(move || p.render_formats(&name, &formats)).await {
+                    Ok(Ok(_)) => {}
+                    Ok(Err(e)) => {
+                        tracing::error!(error = %e, "cannot render a feed; serving the previous one")
+                    }
+                    Err(e) => tracing::error!(error = %e, "rendering task failed"),
+                }
+                if let Some(h) = self.freshness.get() {
+                    for s in since.into_iter().flatten() {
+                        h.observe(s.elapsed().as_secs_f64());
+                    }
+                }
+            }
+            for doc in others {
+                last.insert(doc.clone(), Instant::now());
+                let p = self.clone();
+                if doc == Live::Status {
+                    // The status page (a row per source) never holds the feeds back.
+                    tokio::task::spawn_blocking(move || p.render_live(&doc));
+                    continue;
+                }
+                rendered = true;
                 if let Err(e) = tokio::task::spawn_blocking(move || p.render_live(&doc)).await {
                     tracing::error!(error = %e, "rendering task failed");
-                }
-                if let (Some(since), Some(h)) = (since, self.freshness.get()) {
-                    h.observe(since.elapsed().as_secs_f64());
                 }
             }
             if rendered {
