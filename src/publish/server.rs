@@ -244,9 +244,14 @@ async fn feed(
         }
     }
     let rendered = tokio::task::spawn_blocking(move || {
+        // What is served now (a token's copy of it is made here), else a first rendering.
         let r = match asked {
-            Asked::Feed(f) => p.render(&name, f)?,
-            Asked::Page(f) => p.html_view(&name, f)?,
+            Asked::Feed(f) => p
+                .serve(&name, f)
+                .map_or_else(|| p.render(&name, f), |r| Ok(Some(r)))?,
+            Asked::Page(f) => p
+                .serve_page(&name, f)
+                .map_or_else(|| p.html_view(&name, f), |r| Ok(Some(r)))?,
         };
         Ok::<_, crate::store::StoreError>(match (r, link) {
             (Some(r), Some(Extension(t))) => Some(p.with_link_token(&r, &t.0)),
