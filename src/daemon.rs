@@ -29,6 +29,10 @@ use crate::store::Store;
 /// final commit the daemon exits within ten seconds (systemd's TimeoutStopSec is 20 s).
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(7);
 
+/// Ingest quiet for this long after a burst: the daemon gives back the memory the burst used
+/// (SQLite page caches, the allocator's free pages).
+const QUIET: Duration = Duration::from_secs(5);
+
 /// How often the scheduler's next-run times are saved (they are also saved at shutdown).
 const SCHEDULE_SAVE_EVERY: Duration = Duration::from_secs(600);
 
@@ -40,7 +44,11 @@ pub async fn run(config_path: PathBuf) -> anyhow::Result<()> {
     let mut sighup = signal(SignalKind::hangup())?;
     let mut sigusr1 = signal(SignalKind::user_defined1())?;
     let config = Arc::new(load(&config_path)?);
+    // One writer per database: a second `run` stops here (exit 2), before it touches the
+    // store or the pid file. Held until this function returns.
+    let lock = crate::pidfile::DaemonLock::acquire(&config.storage.database)?;
     let store = Store::open(&config.storage.database)?;
+    store.set_cache_mb(config.storage.cache_mb)?;
     let writer = Arc::new(Mutex::new(store));
     register_sources(&writer, &config)?;
     let mut runner = Runner::new(&config, writer.clone())?;
@@ -53,7 +61,8 @@ pub async fn run(config_path: PathBuf) -> anyhow::Result<()> {
     if let Err(e) = crate::control::prepare(&config.storage.database) {
         tracing::warn!(error = %e, "cannot make the request folder; `wirefeed refresh` will not reach this daemon");
     }
-    let _pid_file = crate::pidfile::PidFile::create(&config.storage.database)
+    let _pid_file = lock
+        .write_pid_file()
         .map_err(|e| tracing::warn!(error = %e, "cannot write the pid file; `opml import` will not reload this daemon"))
         .ok();
     tracing::info!(listen = %local, base_url = %config.server.base_url, sources = config.sources.len(), feeds = config.feeds.len(), "wirefeed started");
@@ -63,6 +72,9 @@ pub async fn run(config_path: PathBuf) -> anyhow::Result<()> {
 
     // Archive pages, static files and WebSub pings after changes; one pass at start.
     let after_changes = tokio::spawn(publisher.clone().run_after_changes(writer.clone()));
+    // Feeds are rendered off the request path, and changes by other processes are seen.
+    let refresher = tokio::spawn(publisher.clone().run_refresher());
+    let store_watch = tokio::spawn(publisher.clone().watch_store());
     publisher.changed();
 
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
@@ -70,6 +82,7 @@ pub async fn run(config_path: PathBuf) -> anyhow::Result<()> {
         config.storage.database.clone(),
     ));
     metrics.set_sources(config.sources.len(), 0);
+    publisher.measure_freshness(metrics.publish_freshness());
     let app = server::router(publisher.clone(), metrics.clone());
     let mut http = tokio::spawn(async move {
         axum::serve(listener, app)
@@ -107,6 +120,8 @@ pub async fn run(config_path: PathBuf) -> anyhow::Result<()> {
     let mut in_flight: HashSet<String> = HashSet::new();
     let mut tasks = JoinSet::new();
     let mut config = config;
+    // When to give memory back: set when the last fetch in flight reports.
+    let mut release_at: Option<tokio::time::Instant> = None;
     let mut save_schedule = tokio::time::interval(SCHEDULE_SAVE_EVERY);
     save_schedule.tick().await;
 
@@ -142,6 +157,12 @@ pub async fn run(config_path: PathBuf) -> anyhow::Result<()> {
                 None => std::future::pending().await,
             }
         };
+        let quiet = async {
+            match release_at {
+                Some(t) if in_flight.is_empty() => tokio::time::sleep_until(t).await,
+                _ => std::future::pending().await,
+            }
+        };
         let mut reload_now = false;
         tokio::select! {
             Some(report) = report_rx.recv() => {
@@ -166,6 +187,13 @@ pub async fn run(config_path: PathBuf) -> anyhow::Result<()> {
                 if report.counts.changed() {
                     publisher.changed();
                 }
+                if in_flight.is_empty() {
+                    release_at = Some(tokio::time::Instant::now() + QUIET);
+                }
+            }
+            _ = quiet => {
+                release_at = None;
+                release_memory(&writer, &publisher).await;
             }
             Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
             _ = save_schedule.tick() => {
@@ -292,8 +320,10 @@ pub async fn run(config_path: PathBuf) -> anyhow::Result<()> {
         tasks.abort_all();
     }
     let _ = tokio::time::timeout(Duration::from_secs(1), http).await;
-    after_changes.abort();
-    let _ = after_changes.await;
+    for task in [after_changes, refresher, store_watch] {
+        task.abort();
+        let _ = task.await;
+    }
     drop(runner);
     persist_schedule(&writer, &next_runs).await;
     // Closing the last connection checkpoints the WAL into the main file.
@@ -303,6 +333,35 @@ pub async fn run(config_path: PathBuf) -> anyhow::Result<()> {
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Gives back what a burst of ingest left: the writer's and the reader's page caches, then
+/// the allocator's free pages. The caches fill again on the next burst.
+async fn release_memory(writer: &Arc<Mutex<Store>>, publisher: &Arc<Publisher>) {
+    let (w, p) = (writer.clone(), publisher.clone());
+    let done = tokio::task::spawn_blocking(move || {
+        let before = crate::alloc::resident_mib();
+        {
+            let mut store = w.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            store.settle()?;
+            store.release_memory()?;
+        }
+        p.release_memory()?;
+        let caches = crate::alloc::resident_mib();
+        crate::alloc::release_free_memory();
+        Ok::<_, crate::store::StoreError>((before, caches, crate::alloc::resident_mib()))
+    })
+    .await;
+    match done {
+        Ok(Ok((before, caches, after))) => tracing::debug!(
+            rss_mib_before = before,
+            rss_mib_after_caches = caches,
+            rss_mib_after = after,
+            "ingest quiet: memory given back"
+        ),
+        Ok(Err(e)) => tracing::warn!(error = %e, "cannot release the page caches"),
+        Err(e) => tracing::error!(error = %e, "memory release task failed"),
+    }
 }
 
 async fn persist_schedule(writer: &Arc<Mutex<Store>>, next_runs: &HashMap<String, DateTime<Utc>>) {

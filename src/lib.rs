@@ -56,6 +56,7 @@
 //! the `UNIQUE (source_id, guid)` in `migrations/0001_initial.sql`. A story's?
 //! [`dedup::Dedup::decide`], applied by `store::stories`.
 
+pub mod alloc;
 pub mod clean;
 pub mod config;
 pub mod control;

@@ -238,6 +238,13 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         eprintln!("wirefeed: {e:#}");
+        // A second daemon on one database is a usage error, like a bad config: exit 2.
+        if matches!(
+            e.downcast_ref::<wirefeed::pidfile::LockError>(),
+            Some(wirefeed::pidfile::LockError::Held { .. })
+        ) {
+            return ExitCode::from(2);
+        }
         ExitCode::FAILURE
     })
 }

@@ -38,6 +38,7 @@ pub struct Metrics {
     sources: Gauge,
     backoff: Gauge,
     db_bytes: Gauge,
+    freshness: Histogram,
     database: PathBuf,
 }
 
@@ -92,6 +93,16 @@ impl Metrics {
             "Size of the SQLite database with its write-ahead log",
             db_bytes.clone(),
         );
+        // Fine steps around the 50 ms goal (issue 20), then coarse up to the debounce and past.
+        let freshness = Histogram::new([
+            0.005, 0.01, 0.02, 0.03, 0.04, 0.05, 0.075, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0,
+        ]);
+        registry.register(
+            "publish_freshness_seconds",
+            "From a change that made a feed document stale (or, if later, the end of its \
+             one-second debounce) until its new rendering is served",
+            freshness.clone(),
+        );
         let build = Family::<BuildLabel, Gauge>::default();
         build
             .get_or_create(&BuildLabel {
@@ -108,6 +119,7 @@ impl Metrics {
             sources,
             backoff,
             db_bytes,
+            freshness,
             database,
         }
     }
@@ -136,6 +148,12 @@ impl Metrics {
                     .inc_by(n as u64);
             }
         }
+    }
+
+    /// The histogram the publisher's refresher records freshness in (see
+    /// `Publisher::measure_freshness`).
+    pub fn publish_freshness(&self) -> Histogram {
+        self.freshness.clone()
     }
 
     /// How many sources there are and how many are failing.
@@ -198,6 +216,7 @@ mod tests {
             "wirefeed_fetch_duration_seconds_count 1",
             "wirefeed_build_info{version=",
             "wirefeed_database_bytes 0",
+            "wirefeed_publish_freshness_seconds_count 0",
         ] {
             assert!(text.contains(line), "{line} missing from:\n{text}");
         }

@@ -93,15 +93,27 @@ async fn start() -> (tempfile::TempDir, FeedServer, Daemon) {
          [[feeds]]\nname = \"agreed\"\nmin_outlets = 2\n",
     );
     let daemon = Daemon::start(&config, port);
-    let url = format!("{}/feeds/all.atom", daemon.base);
+    // Every document the tests read, as rendered after the fetch: the daemon serves the
+    // previous rendering of a feed until the next is ready (at most a second after a change).
+    let filled = [
+        ("all.atom", 3),
+        ("all.rss", 3),
+        ("all.json", 3),
+        ("quakes.json", 1),
+        ("nosport.json", 2),
+    ];
     for _ in 0..300 {
-        let (status, _, body) = get(&url, &[]).await;
-        if status == 200 && titles(&body).len() == 3 {
+        let mut all = true;
+        for (file, n) in filled {
+            let (status, _, body) = get(&format!("{}/feeds/{file}", daemon.base), &[]).await;
+            all &= status == 200 && titles(&body).len() == n;
+        }
+        if all {
             return (dir, server, daemon);
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    panic!("feed never filled; log:\n{}", daemon.log());
+    panic!("feeds never filled; log:\n{}", daemon.log());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -83,7 +83,16 @@ pub struct StorageConfig {
     pub keep: Option<Duration>,
     /// At most this many entries per source are kept, the newest.
     pub max_per_source: Option<usize>,
+    /// `cache_mb`: MiB of SQLite page cache of the writer (readers get a quarter). Why a
+    /// setting: the cache is what a burst of ingest leaves filled (see
+    /// `Store::release_memory`), so it bounds the daemon's footprint; a small machine trades
+    /// ingest speed for memory here.
+    pub cache_mb: usize,
 }
+
+/// `[storage] cache_mb` when unset: the writer's page cache, which the dedup index needs
+/// (misses on it dominated ingest at 2 MiB, SQLite's default).
+pub const DEFAULT_CACHE_MB: usize = 64;
 
 /// Defaults and limits for fetching, shared by all sources.
 #[derive(Debug, Clone, PartialEq)]

@@ -69,6 +69,7 @@ struct RawStorage {
     database: String,
     keep: Option<Spanned<String>>,
     max_per_source: Option<Spanned<usize>>,
+    cache_mb: Spanned<usize>,
 }
 
 impl Default for RawStorage {
@@ -77,6 +78,7 @@ impl Default for RawStorage {
             database: "wirefeed.db".into(),
             keep: None,
             max_per_source: None,
+            cache_mb: Spanned::new(0..0, crate::config::DEFAULT_CACHE_MB),
         }
     }
 }

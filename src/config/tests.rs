@@ -541,3 +541,18 @@ max_interval = "10m"
         "{p:?}"
     );
 }
+
+#[test]
+fn the_page_cache_is_sized_by_config_within_bounds() {
+    assert_eq!(parse("").unwrap().storage.cache_mb, DEFAULT_CACHE_MB);
+    assert_eq!(
+        parse("[storage]\ncache_mb = 8\n").unwrap().storage.cache_mb,
+        8
+    );
+    let p = problems("[storage]\ncache_mb = 0\n");
+    assert!(
+        p.iter()
+            .any(|p| p.contains("2:12") && p.contains("cache_mb")),
+        "{p:?}"
+    );
+}

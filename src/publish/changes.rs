@@ -107,7 +107,12 @@ impl Publisher {
         let mut changed = Vec::new();
         for feed in &config.feeds {
             for format in Format::ALL {
-                let Some(r) = self.render(&feed.name, format)? else {
+                // Under the daemon the refresher renders (once a second at most) and wakes
+                // this task when it has: what is served now is what gets exported.
+                let served = self.serve(&feed.name, format);
+                let Some(r) =
+                    served.map_or_else(|| self.render(&feed.name, format), |r| Ok(Some(r)))?
+                else {
                     continue;
                 };
                 let key = (feed.name.clone(), format);

@@ -16,12 +16,14 @@ pub mod json;
 pub mod media;
 mod negotiate;
 pub mod provenance;
+mod refresh;
 pub mod rss;
 pub mod server;
 pub mod status;
 pub mod websub;
 
 pub use info::{Doc, FeedInfo, next_change, ttl_minutes};
+pub use refresh::{DEBOUNCE, WATCH_EVERY};
 
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
@@ -248,6 +250,17 @@ pub struct Publisher {
     /// Whether static export has looked for archive files written with secrets by an older
     /// version (once per start).
     legacy_checked: std::sync::atomic::AtomicBool,
+    /// A refresher task renders stale documents (see [`refresh`]): requests serve the
+    /// previous bytes meanwhile instead of rendering.
+    background: std::sync::atomic::AtomicBool,
+    /// Wakes the refresher.
+    refresh: tokio::sync::Notify,
+    /// A request found the status page's snapshot out of date.
+    status_wanted: std::sync::atomic::AtomicBool,
+    /// When each recent generation began (see [`refresh`]): how long a document was stale.
+    changes: Mutex<std::collections::VecDeque<(u64, std::time::Instant)>>,
+    /// Where the refresher records freshness, when the daemon measures it.
+    freshness: std::sync::OnceLock<prometheus_client::metrics::histogram::Histogram>,
 }
 
 /// One rendering at a time per document.
@@ -326,6 +339,11 @@ impl Publisher {
             rendering: Flights::default(),
             tokenized: Mutex::new(HashMap::new()),
             legacy_checked: std::sync::atomic::AtomicBool::new(false),
+            background: std::sync::atomic::AtomicBool::new(false),
+            refresh: tokio::sync::Notify::new(),
+            status_wanted: std::sync::atomic::AtomicBool::new(false),
+            changes: Mutex::new(std::collections::VecDeque::new()),
+            freshness: std::sync::OnceLock::new(),
         }
     }
 
@@ -347,9 +365,12 @@ impl Publisher {
         self.invalidate();
     }
 
-    /// Marks every cached feed stale (called after an ingest changed something).
+    /// Marks every cached feed stale (called after an ingest changed something), and wakes
+    /// the refresher, if one runs, to render them again.
     pub fn invalidate(&self) {
-        self.generation.fetch_add(1, Ordering::SeqCst);
+        let generation = self.generation.fetch_add(1, Ordering::SeqCst) + 1;
+        self.note_change(generation);
+        self.refresh.notify_one();
     }
 
     /// What may be shown of each source: every story rendered passes through it.
@@ -379,73 +400,97 @@ impl Publisher {
         feed_name: &str,
         format: Format,
     ) -> Result<Option<Arc<Rendered>>, StoreError> {
+        Ok(self
+            .render_formats(feed_name, &[format])?
+            .and_then(|mut r| r.pop()))
+    }
+
+    /// [`Publisher::render`] for several formats of one feed (in [`Format::ALL`] order, so
+    /// that two callers never wait on each other's renderings), from one reading of its
+    /// stories: the refresher renders a stale feed's formats together.
+    pub(super) fn render_formats(
+        &self,
+        feed_name: &str,
+        formats: &[Format],
+    ) -> Result<Option<Vec<Arc<Rendered>>>, StoreError> {
         let generation = self.generation.load(Ordering::SeqCst);
-        if let Some(r) = self.cached(feed_name, format) {
-            return Ok(Some(r));
-        }
-        let key = (feed_name.to_string(), format);
-        let fresh = || {
-            let cache = self.cache.lock().expect("cache lock");
-            cache
-                .get(&key)
-                .filter(|r| r.generation >= generation)
-                .cloned()
-        };
-        let _flight = match self.rendering.turn(Some(key.clone()), fresh) {
-            Turn::Ready(r) => return Ok(Some(r)),
-            Turn::Render(f) => f,
-        };
-        // What this rendering will reflect: at least what the request saw.
-        let generation = self.generation.load(Ordering::SeqCst);
-        let config = self.config();
-        let Some(feed) = config.feed(feed_name) else {
-            return Ok(None);
-        };
-        let stories = self.stories(feed)?;
-        let (prev, podcast) = self.with_reader(|store| {
-            Ok((
-                store.archive_state(&feed.name)?.pages,
-                store.podcast_of(&feed.sources)?,
-            ))
-        })?;
-        let mut info = FeedInfo::of(
-            feed,
-            &config,
-            Doc::Live {
-                prev: (prev > 0).then_some(prev),
-            },
-        );
-        info.podcast = podcast;
-        let base = &config.server.base_url;
-        let body = format.render(&info, base, &stories);
-        let newest = stories
-            .iter()
-            .map(|s| s.entry.updated)
-            .max()
-            .unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
-        let now = Utc::now();
-        let mut rendered =
-            Rendered::new(body, format, newest, Some(next_change(feed, &config, now)));
-        // Last-Modified is when the bytes last changed: a new archive link or a pruned story
-        // changes the document without a newer story. The first rendering after start uses
-        // the newest story's date.
-        {
-            let mut seen = self.modified.lock().expect("modified lock");
-            let at = match seen.get(&key) {
-                Some((etag, at)) if *etag == rendered.etag => *at,
-                Some(_) => now.max(newest),
-                None => newest,
+        let mut slots: Vec<Option<Arc<Rendered>>> = vec![None; formats.len()];
+        let mut flights = Vec::new();
+        for (i, &format) in formats.iter().enumerate() {
+            if let Some(r) = self.cached(feed_name, format) {
+                slots[i] = Some(r);
+                continue;
+            }
+            let key = (feed_name.to_string(), format);
+            let fresh = || {
+                let cache = self.cache.lock().expect("cache lock");
+                cache
+                    .get(&key)
+                    .filter(|r| r.generation >= generation)
+                    .cloned()
             };
-            rendered.last_modified = at;
-            seen.insert(key.clone(), (rendered.etag.clone(), at));
+            match self.rendering.turn(Some(key.clone()), fresh) {
+                Turn::Ready(r) => slots[i] = Some(r),
+                Turn::Render(f) => flights.push((i, key, f)),
+            }
         }
-        rendered.generation = generation;
-        let rendered = Arc::new(rendered);
-        self.cache
-            .lock()
-            .expect("cache lock")
-            .insert(key, rendered.clone());
-        Ok(Some(rendered))
+        if !flights.is_empty() {
+            // What this rendering will reflect: at least what the request saw.
+            let generation = self.generation.load(Ordering::SeqCst);
+            let config = self.config();
+            let Some(feed) = config.feed(feed_name) else {
+                return Ok(None);
+            };
+            let stories = self.stories(feed)?;
+            let (prev, podcast) = self.with_reader(|store| {
+                Ok((
+                    store.archive_state(&feed.name)?.pages,
+                    store.podcast_of(&feed.sources)?,
+                ))
+            })?;
+            let mut info = FeedInfo::of(
+                feed,
+                &config,
+                Doc::Live {
+                    prev: (prev > 0).then_some(prev),
+                },
+            );
+            info.podcast = podcast;
+            let base = &config.server.base_url;
+            let newest = stories
+                .iter()
+                .map(|s| s.entry.updated)
+                .max()
+                .unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
+            let now = Utc::now();
+            for (i, key, _flight) in flights {
+                let format = key.1;
+                let body = format.render(&info, base, &stories);
+                let mut rendered =
+                    Rendered::new(body, format, newest, Some(next_change(feed, &config, now)));
+                // Last-Modified is when the bytes last changed: a new archive link or a pruned
+                // story changes the document without a newer story. The first rendering after
+                // start uses the newest story's date.
+                {
+                    let mut seen = self.modified.lock().expect("modified lock");
+                    let at = match seen.get(&key) {
+                        Some((etag, at)) if *etag == rendered.etag => *at,
+                        Some(_) => now.max(newest),
+                        None => newest,
+                    };
+                    rendered.last_modified = at;
+                    seen.insert(key.clone(), (rendered.etag.clone(), at));
+                }
+                rendered.generation = generation;
+                let rendered = Arc::new(rendered);
+                self.cache
+                    .lock()
+                    .expect("cache lock")
+                    .insert(key, rendered.clone());
+                slots[i] = Some(rendered);
+            }
+        }
+        Ok(Some(slots.into_iter().flatten().collect()))
     }
 
     /// Archive page `n` of a feed in one format, as frozen; `Ok(None)` when the feed or the
@@ -493,7 +538,10 @@ impl Publisher {
     ) -> Result<T, StoreError> {
         let mut reader = self.reader.lock().expect("reader lock");
         if reader.is_none() {
-            *reader = Some(Store::open_reader(&self.db_path)?);
+            let store = Store::open_reader(&self.db_path)?;
+            // Readers render a few feeds at a time: a quarter of the writer's cache.
+            store.set_cache_mb((self.config().storage.cache_mb / 4).max(1))?;
+            *reader = Some(store);
         }
         f(reader.as_ref().expect("just opened"))
     }

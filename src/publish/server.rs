@@ -230,8 +230,8 @@ async fn feed(
     // a rendering (which reads the database) goes to a blocking thread.
     let private = private(&p);
     let cached = match asked {
-        Asked::Feed(f) => p.cached(&name, f),
-        Asked::Page(f) => p.cached_page(&name, f),
+        Asked::Feed(f) => p.serve(&name, f),
+        Asked::Page(f) => p.serve_page(&name, f),
     };
     if let Some(r) = cached {
         match &link {
@@ -244,9 +244,14 @@ async fn feed(
         }
     }
     let rendered = tokio::task::spawn_blocking(move || {
+        // What is served now (a token's copy of it is made here), else a first rendering.
         let r = match asked {
-            Asked::Feed(f) => p.render(&name, f)?,
-            Asked::Page(f) => p.html_view(&name, f)?,
+            Asked::Feed(f) => p
+                .serve(&name, f)
+                .map_or_else(|| p.render(&name, f), |r| Ok(Some(r)))?,
+            Asked::Page(f) => p
+                .serve_page(&name, f)
+                .map_or_else(|| p.html_view(&name, f), |r| Ok(Some(r)))?,
         };
         Ok::<_, crate::store::StoreError>(match (r, link) {
             (Some(r), Some(Extension(t))) => Some(p.with_link_token(&r, &t.0)),

@@ -206,6 +206,38 @@ impl Store {
         Ok(())
     }
 
+    /// `PRAGMA data_version`: a number that changes when another connection (another
+    /// process's, or another of this one's) commits to the database, and not for this
+    /// connection's own commits. Polled on the daemon's writer, it says that another process
+    /// (`wirefeed fetch` beside the daemon) changed the store, so the daemon's feeds must be
+    /// rendered again. Cheap: no page is read.
+    pub fn data_version(&self) -> Result<i64, StoreError> {
+        self.conn
+            .pragma_query_value(None, "data_version", |r| r.get(0))
+            .map_err(|e| self.err(e))
+    }
+
+    /// Sets this connection's page cache to `mb` MiB (`[storage] cache_mb`).
+    pub fn set_cache_mb(&self, mb: usize) -> Result<(), StoreError> {
+        let kib = i64::try_from(mb.saturating_mul(1024)).unwrap_or(i64::MAX);
+        self.conn
+            .pragma_update(None, "cache_size", -kib)
+            .map_err(|e| self.err(e))
+    }
+
+    /// Gives back the memory of this connection's page cache (`PRAGMA shrink_memory`).
+    ///
+    /// Why: a burst of ingest fills the writer's cache (64 MiB by default) and the readers'
+    /// while feeds are rendered, and SQLite keeps those pages until the connection closes: an
+    /// idle daemon stayed at 183 MB after its first ingest of 300 sources, 35 MB after a
+    /// restart. The daemon calls this once ingest has gone quiet; the cache fills again on
+    /// the next burst.
+    pub fn release_memory(&self) -> Result<(), StoreError> {
+        self.conn
+            .execute_batch("PRAGMA shrink_memory")
+            .map_err(|e| self.err(e))
+    }
+
     /// `PRAGMA integrity_check`: "ok" when the file is sound.
     pub fn integrity_check(&self) -> Result<String, StoreError> {
         self.conn

@@ -561,3 +561,27 @@ fn media_is_stored_changes_an_entry_and_a_story_borrows_a_copys_when_its_own_has
     copy.media.files[0].width = Some(640);
     assert_eq!(ingest(&mut store, "paper", &[copy]).updated, 1);
 }
+
+#[test]
+fn data_version_moves_for_other_connections_commits_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("w.db");
+    let mut daemon = Store::open(&db).unwrap();
+    let before = daemon.data_version().unwrap();
+    daemon
+        .register_source("own", "https://example.org/own")
+        .unwrap();
+    assert_eq!(daemon.data_version().unwrap(), before, "its own commit");
+    let mut other = Store::open(&db).unwrap();
+    other
+        .register_source("other", "https://example.org/other")
+        .unwrap();
+    assert_ne!(daemon.data_version().unwrap(), before, "another's commit");
+    // A quiet daemon gives its page cache back; the connection works on.
+    daemon.set_cache_mb(8).unwrap();
+    daemon.release_memory().unwrap();
+    assert_eq!(
+        daemon.data_version().unwrap(),
+        daemon.data_version().unwrap()
+    );
+}

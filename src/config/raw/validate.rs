@@ -217,10 +217,21 @@ impl RawStorage {
                 Some(*m.get_ref())
             }
         });
+        let cache_mb = match *self.cache_mb.get_ref() {
+            n @ 1..=4096 => n,
+            _ => {
+                problems.push(loc.at(
+                    span_of(&self.cache_mb),
+                    "cache_mb must be between 1 and 4096 (MiB of SQLite page cache)".into(),
+                ));
+                super::super::DEFAULT_CACHE_MB
+            }
+        };
         StorageConfig {
             database,
             keep,
             max_per_source,
+            cache_mb,
         }
     }
 }

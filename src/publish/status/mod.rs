@@ -396,11 +396,17 @@ impl Publisher {
             return self.render_status_page(view).map(Arc::new);
         }
         let generation = self.generation.load(Ordering::SeqCst);
-        if let Some(p) = self.status.lock().expect("status lock").as_ref()
-            && p.generation == generation
-            && p.made.elapsed() < STATUS_TTL
-        {
-            return Ok(p.html.clone());
+        if let Some(p) = self.status.lock().expect("status lock").as_ref() {
+            if p.generation == generation && p.made.elapsed() < STATUS_TTL {
+                return Ok(p.html.clone());
+            }
+            // Under the daemon the page is a snapshot, made again off the request path: a
+            // busy ingest must not make someone reading it wait on the store.
+            if self.refreshes_in_background() {
+                self.status_wanted.store(true, Ordering::SeqCst);
+                self.refresh.notify_one();
+                return Ok(p.html.clone());
+            }
         }
         let fresh = || {
             let status = self.status.lock().expect("status lock");
@@ -413,8 +419,13 @@ impl Publisher {
             Turn::Ready(html) => return Ok(html),
             Turn::Render(f) => f,
         };
+        self.refresh_status()
+    }
+
+    /// Renders the status page's default view into its snapshot. Blocking.
+    pub(in crate::publish) fn refresh_status(&self) -> Result<Arc<String>, StoreError> {
         let generation = self.generation.load(Ordering::SeqCst);
-        let html = Arc::new(self.render_status_page(view)?);
+        let html = Arc::new(self.render_status_page(&StatusView::from_query(None))?);
         *self.status.lock().expect("status lock") = Some(StatusPage {
             html: html.clone(),
             generation,
