@@ -35,6 +35,23 @@ pub const WATCH_EVERY: Duration = Duration::from_millis(250);
 /// refresher may find stale, bounded whatever the rate of changes.
 const CHANGES_KEPT: usize = 4096;
 
+/// Runs `f` on a thread of its own and waits for it without holding an async worker.
+///
+/// Why not `spawn_blocking`: during a burst of ingest, hundreds of parse and save tasks queue
+/// on the blocking pool, and a rendering queued behind them was served seconds late.
+/// `None` when the thread could not start or panicked.
+async fn off_pool<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("wirefeed-render".into())
+        .spawn(move || {
+            let _ = tx.send(f());
+        })
+        .map_err(|e| tracing::error!(error = %e, "cannot start a rendering thread"))
+        .ok()?;
+    rx.await.ok()
+}
+
 /// A live document the refresher keeps current.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(super) enum Live {
@@ -200,12 +217,12 @@ impl Publisher {
                 }
                 rendered = true;
                 let p = self.clone();
-                match tokio::task::spawn_blocking(move || p.render_formats(&name, &formats)).await {
-                    Ok(Ok(_)) => {}
-                    Ok(Err(e)) => {
+                match off_pool(move || p.render_formats(&name, &formats)).await {
+                    Some(Ok(_)) => {}
+                    Some(Err(e)) => {
                         tracing::error!(error = %e, "cannot render a feed; serving the previous one")
                     }
-                    Err(e) => tracing::error!(error = %e, "rendering task failed"),
+                    None => tracing::error!("rendering thread failed"),
                 }
                 if let Some(h) = self.freshness.get() {
                     for s in since.into_iter().flatten() {
@@ -218,12 +235,12 @@ impl Publisher {
                 let p = self.clone();
                 if doc == Live::Status {
                     // The status page (a row per source) never holds the feeds back.
-                    tokio::task::spawn_blocking(move || p.render_live(&doc));
+                    tokio::spawn(off_pool(move || p.render_live(&doc)));
                     continue;
                 }
                 rendered = true;
-                if let Err(e) = tokio::task::spawn_blocking(move || p.render_live(&doc)).await {
-                    tracing::error!(error = %e, "rendering task failed");
+                if off_pool(move || p.render_live(&doc)).await.is_none() {
+                    tracing::error!("rendering thread failed");
                 }
             }
             if rendered {
@@ -266,27 +283,28 @@ impl Publisher {
         let mut seen: Option<i64> = None;
         loop {
             tick.tick().await;
-            let (p, held) = (path.clone(), conn.take());
-            let polled = tokio::task::spawn_blocking(move || {
-                let store = match held {
-                    Some(s) => s,
-                    None => Store::open_reader(&p)?,
-                };
-                let v = store.data_version();
-                Ok::<_, crate::store::StoreError>((store, v?))
-            })
-            .await;
-            match polled {
-                Ok(Ok((store, version))) => {
-                    conn = Some(store);
+            // Inline, not on the blocking pool: a burst of ingest queues hundreds of tasks
+            // there, and this poll takes microseconds (it reads the WAL index header).
+            if conn.is_none() {
+                conn = Store::open_reader(&path)
+                    .map_err(|e| tracing::warn!(error = %e, "cannot watch the store for changes"))
+                    .ok();
+            }
+            let Some(store) = conn.as_ref() else {
+                continue;
+            };
+            match store.data_version() {
+                Ok(version) => {
                     if seen.is_some_and(|s| s != version) {
                         tracing::debug!("the store changed; rendering the feeds again");
                         self.changed();
                     }
                     seen = Some(version);
                 }
-                Ok(Err(e)) => tracing::warn!(error = %e, "cannot watch the store for changes"),
-                Err(e) => tracing::error!(error = %e, "store watch task failed"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot watch the store for changes");
+                    conn = None;
+                }
             }
         }
     }

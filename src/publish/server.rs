@@ -378,7 +378,13 @@ fn respond(r: &Rendered, headers: &HeaderMap, private: bool) -> Response {
 
 async fn status_page(State(p): State<Arc<Publisher>>, uri: axum::http::Uri) -> Response {
     let view = super::status::StatusView::from_query(uri.query());
-    match tokio::task::spawn_blocking(move || p.status_page(&view)).await {
+    // The snapshot is answered here; only a rendering goes to a blocking thread (whose pool
+    // a busy ingest keeps full).
+    let page = match p.status_snapshot(&view) {
+        Some(html) => Ok(Ok(html)),
+        None => tokio::task::spawn_blocking(move || p.status_page(&view)).await,
+    };
+    match page {
         Ok(Ok(html)) => (
             [
                 (header::CONTENT_TYPE, "text/html; charset=utf-8"),

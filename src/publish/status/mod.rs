@@ -388,6 +388,27 @@ pub fn render_status(
 }
 
 impl Publisher {
+    /// The status page's default view without touching the store: the current snapshot, or
+    /// under the daemon the last one while the refresher makes the next (a busy ingest must
+    /// not make someone reading it wait). `None`: the caller renders ([`Self::status_page`]).
+    pub fn status_snapshot(&self, view: &StatusView) -> Option<Arc<String>> {
+        if !view.is_default() {
+            return None;
+        }
+        let generation = self.generation.load(Ordering::SeqCst);
+        let status = self.status.lock().expect("status lock");
+        let p = status.as_ref()?;
+        if p.generation == generation && p.made.elapsed() < STATUS_TTL {
+            return Some(p.html.clone());
+        }
+        if self.refreshes_in_background() {
+            self.status_wanted.store(true, Ordering::SeqCst);
+            self.refresh.notify_one();
+            return Some(p.html.clone());
+        }
+        None
+    }
+
     /// The status page (`GET /`), re-rendered after an ingest or every few seconds.
     /// Blocking: call from a blocking context.
     pub fn status_page(&self, view: &StatusView) -> Result<Arc<String>, StoreError> {
@@ -395,19 +416,10 @@ impl Publisher {
             // Other views are asked for by someone reading the page: rendered as asked.
             return self.render_status_page(view).map(Arc::new);
         }
-        let generation = self.generation.load(Ordering::SeqCst);
-        if let Some(p) = self.status.lock().expect("status lock").as_ref() {
-            if p.generation == generation && p.made.elapsed() < STATUS_TTL {
-                return Ok(p.html.clone());
-            }
-            // Under the daemon the page is a snapshot, made again off the request path: a
-            // busy ingest must not make someone reading it wait on the store.
-            if self.refreshes_in_background() {
-                self.status_wanted.store(true, Ordering::SeqCst);
-                self.refresh.notify_one();
-                return Ok(p.html.clone());
-            }
+        if let Some(html) = self.status_snapshot(view) {
+            return Ok(html);
         }
+        let generation = self.generation.load(Ordering::SeqCst);
         let fresh = || {
             let status = self.status.lock().expect("status lock");
             status
