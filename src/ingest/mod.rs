@@ -300,6 +300,7 @@ pub async fn ingest_source(
         let dedup = DedupStep {
             engine: &engine,
             fingerprint: &fingerprint,
+            paragraphs: &crate::clean::stored_blocks,
         };
         let save = FetchSave {
             state: &state,
