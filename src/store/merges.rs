@@ -212,3 +212,77 @@ impl super::Store {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::store::tests::{STORY, ingest, story_entry, temp_store};
+
+    const DAY: i64 = 24;
+
+    #[test]
+    fn a_copy_of_two_stories_joins_them_and_the_absorbed_id_answers_as_the_survivor() {
+        let (_dir, mut store) = temp_store();
+        // Two copies eight days apart: outside each other's window, two stories.
+        ingest(
+            &mut store,
+            "early",
+            &[story_entry("e1", "https://early.example/b", &STORY, 0)],
+        );
+        ingest(
+            &mut store,
+            "late",
+            &[story_entry("l1", "https://late.example/b", &STORY, 8 * DAY)],
+        );
+        assert_eq!(store.story_count().unwrap(), 2);
+        let ids: Vec<String> = store
+            .story_listing()
+            .unwrap()
+            .into_iter()
+            .map(|s| s.id)
+            .collect();
+        let (late_id, early_id) = (ids[0].clone(), ids[1].clone());
+        // A copy dated between them is a copy of both: one story, the older id kept.
+        ingest(
+            &mut store,
+            "middle",
+            &[story_entry(
+                "m1",
+                "https://middle.example/b",
+                &STORY,
+                4 * DAY,
+            )],
+        );
+        assert_eq!(store.story_count().unwrap(), 1);
+        let listing = store.story_listing().unwrap();
+        assert_eq!(listing[0].id, early_id, "the older story survives");
+        assert_eq!(listing[0].entries.len(), 3);
+        let (live, _) = store.story_revisions(&late_id).unwrap().unwrap();
+        assert_eq!(live, early_id, "the absorbed id answers as the survivor");
+        assert_eq!(store.absorbed_ids(&early_id).unwrap(), vec![late_id]);
+        // The candidate index still names the absorbed story: found through the alias.
+        ingest(
+            &mut store,
+            "later",
+            &[story_entry(
+                "x1",
+                "https://later.example/b",
+                &STORY[..2],
+                9 * DAY,
+            )],
+        );
+        assert_eq!(store.story_count().unwrap(), 1);
+        assert_eq!(store.story_listing().unwrap()[0].entries.len(), 4);
+        store.flush_anchors().unwrap();
+        ingest(
+            &mut store,
+            "latest",
+            &[story_entry(
+                "y1",
+                "https://latest.example/b",
+                &STORY,
+                10 * DAY,
+            )],
+        );
+        assert_eq!(store.story_count().unwrap(), 1);
+    }
+}

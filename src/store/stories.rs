@@ -93,8 +93,8 @@ impl StoryStore for TxStories<'_> {
         let start = out.len();
         self.postings(key, since, until, cap, out)?;
         // Postings keep naming a story another absorbed: read them as the survivor.
-        for i in start..out.len() {
-            out[i] = merges::resolve(self.tx, out[i])?;
+        for s in out.iter_mut().skip(start) {
+            *s = merges::resolve(self.tx, *s)?;
         }
         let mut seen = HashSet::new();
         let mut i = start;
