@@ -156,6 +156,15 @@ impl Store {
                 tx.prepare_cached("DELETE FROM stories WHERE id = ?1")
                     .and_then(|mut s| s.execute([story]))
                     .map_err(err)?;
+                // Its history and the ids it absorbed go with it.
+                for sql in [
+                    "DELETE FROM story_revisions WHERE story_id = ?1",
+                    "DELETE FROM story_aliases WHERE survivor = ?1",
+                ] {
+                    tx.prepare_cached(sql)
+                        .and_then(|mut s| s.execute([story]))
+                        .map_err(err)?;
+                }
                 out.stories += 1;
             } else {
                 // The most complete remaining copy represents the story if its own went.
