@@ -108,6 +108,7 @@ fn save(store: &mut Store, engine: &Dedup, source: &str, entries: &[CleanEntry])
         dedup: &DedupStep {
             engine,
             fingerprint: &fingerprint,
+            paragraphs: &wirefeed::clean::stored_blocks,
         },
     };
     store.save_fetch(source, &state.url, &save).expect("stored");

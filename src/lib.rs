@@ -54,7 +54,10 @@
 //! Where is the ETag sent? [`fetch::Fetcher::fetch_as`]. Where are feeds cached?
 //! [`publish::Publisher`]. Where is an entry's identity decided? [`parse::stable_guid`] and
 //! the `UNIQUE (source_id, guid)` in `migrations/0001_initial.sql`. A story's?
-//! [`dedup::Dedup::decide`], applied by `store::stories`.
+//! [`dedup::Dedup::decide`], applied by `store::stories`; stories one entry proves to be one
+//! are joined by `store::merges` (the older id survives, the other answers as an alias), so
+//! the same entries give the same stories in any order. What changed in an updated story:
+//! [`dedup::revision`], published by [`publish::note`].
 
 pub mod alloc;
 pub mod clean;

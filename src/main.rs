@@ -23,6 +23,8 @@ macro_rules! out {
 
 #[path = "cli/extract.rs"]
 mod extract;
+#[path = "cli/story.rs"]
+mod story;
 #[path = "cli/subscriptions.rs"]
 mod subscriptions;
 use wirefeed::publish::Publisher;
@@ -116,9 +118,17 @@ enum Command {
     /// newest first.
     Stories {
         /// Print one JSON array: [{"id","title","published","updated",
-        /// "entries":[{"source","url","guid"}]}].
+        /// "entries":[{"source","url","guid"}],
+        /// "revisions":[{"revision","at","added","changed","removed"}]}].
         #[arg(long)]
         json: bool,
+    },
+    /// Show one story: its outlets and the history of its text, each revision with the
+    /// paragraphs it added (+), changed (~) and removed (-).
+    Story {
+        /// The story's id as feeds publish it (urn:uuid:…); an absorbed story's id shows
+        /// the story it is part of now.
+        id: String,
     },
     /// List the boilerplate learned per source: text blocks seen in several distinct entries
     /// of one source, removed from its entries. Override with [clean] keep patterns.
@@ -232,6 +242,7 @@ fn main() -> ExitCode {
         Command::Extract { .. } => unreachable!("handled before loading the config"),
         Command::Boilerplate { source, all } => boilerplate(config, source.as_deref(), all),
         Command::Stories { json } => stories(config, json),
+        Command::Story { id } => story::story(config, &id),
     };
     result.unwrap_or_else(|e| {
         if broken_pipe(&e) {

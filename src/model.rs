@@ -230,6 +230,38 @@ pub struct StoryListing {
     pub updated: String,
     /// Every member, oldest first.
     pub entries: Vec<StoryMember>,
+    /// The versions of its text: the first (when the story was first published), then each
+    /// substantive change, oldest first.
+    pub revisions: Vec<RevisionInfo>,
+}
+
+/// One version of a story's text, as `wirefeed stories --json` lists it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct RevisionInfo {
+    /// 1 for the first version, then 2, 3, ...
+    pub revision: u32,
+    /// When it appeared (the first: the story's publication; later ones: when wirefeed saw
+    /// the change), RFC 3339.
+    pub at: String,
+    /// Paragraphs added, changed and removed against the previous version.
+    pub added: usize,
+    pub changed: usize,
+    pub removed: usize,
+}
+
+/// A substantive change of a story's text, with the paragraphs it added, changed and
+/// removed: the "what changed" note and `wirefeed story ID`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct StoryRevision {
+    /// The revision it made (2 for the first change).
+    pub revision: u32,
+    /// When wirefeed saw it.
+    pub at: DateTime<Utc>,
+    /// The source whose copy changed.
+    pub source: Option<String>,
+    pub added: Vec<String>,
+    pub changed: Vec<String>,
+    pub removed: Vec<String>,
 }
 
 /// A stored entry as the publisher needs it.

@@ -1,7 +1,9 @@
 //! Crash safety of the real daemon: it ingests many feeds from a loopback server (every story
-//! carried by several outlets, so stories merge) and is killed with SIGKILL at a random
-//! moment, again and again. After every kill: the database passes `integrity_check`,
-//! everything committed before the kill is still there, and no story exists twice.
+//! carried by several outlets, whole or cut short, so stories merge) and is killed with
+//! SIGKILL at a random moment, again and again. After every kill: the database passes
+//! `integrity_check`, everything committed before the kill is still there, and no story
+//! exists twice. At the end, the stories equal an uninterrupted run's, partition for
+//! partition.
 //!
 //! `CRASH_ROUNDS` sets the number of rounds (default 20; the closing note reports 100).
 
@@ -69,7 +71,7 @@ const WORDS: &[&str] = &[
     "national",
 ];
 
-fn story_text(rng: &mut Lcg) -> String {
+fn story_text(rng: &mut Lcg) -> Vec<String> {
     (0..3)
         .map(|_| {
             let words: Vec<&str> = (0..40)
@@ -87,7 +89,7 @@ async fn kill_9_at_random_moments_loses_nothing_committed_and_duplicates_no_stor
         .and_then(|r| r.parse().ok())
         .unwrap_or(20);
     let mut rng = Lcg(0x5eed_cafe);
-    let stories: Vec<String> = (0..60).map(|_| story_text(&mut rng)).collect();
+    let stories: Vec<Vec<String>> = (0..60).map(|_| story_text(&mut rng)).collect();
     // 30 outlets; outlet j carries story k when (k + j) % 5 < 2: each story runs at 12.
     let mut files = HashMap::new();
     let mut sources = Vec::new();
@@ -100,7 +102,8 @@ async fn kill_9_at_random_moments_loses_nothing_committed_and_duplicates_no_stor
                         "<item><guid>o{j}-s{k}</guid><title>Story {k}</title>\
                          <link>http://outlet{j}.example/news/{k}</link>\
                          <description>{}</description></item>",
-                        stories[k]
+                        // Whole, or its first two paragraphs, or its lead alone.
+                        stories[k][..3 - j % 3].concat()
                     )
                 })
                 .collect();
@@ -172,6 +175,59 @@ async fn kill_9_at_random_moments_loses_nothing_committed_and_duplicates_no_stor
     }
     assert_eq!(committed.len(), 30 * 24);
     eprintln!("{rounds} kills, {killed_mid_ingest} of them mid-ingest");
+
+    // The same feeds into a fresh database, uninterrupted: the same stories.
+    let clean = tempfile::tempdir().unwrap();
+    let config = common::write_config(
+        clean.path(),
+        common::free_port(),
+        &sources,
+        "[[feeds]]\nname = \"all\"\n",
+    );
+    let clean_db = clean.path().join("wirefeed.db");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wirefeed"))
+        .arg("--config")
+        .arg(&config)
+        .arg("run")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    common::wait_for(60, "every entry, uninterrupted", || {
+        (check(&clean_db, 0).0.len() == 30 * 24).then_some(())
+    });
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let (crashed, uninterrupted) = (partition(&db), partition(&clean_db));
+    assert_eq!(crashed.len(), 60, "one story per generated story");
+    assert_eq!(
+        crashed, uninterrupted,
+        "after {rounds} kills the stories differ from an uninterrupted run's"
+    );
+}
+
+/// The stories as sets of `source:guid`.
+fn partition(db: &std::path::Path) -> BTreeSet<BTreeSet<String>> {
+    let c = rusqlite::Connection::open(db).unwrap();
+    c.busy_timeout(Duration::from_secs(10)).unwrap();
+    let mut stmt = c
+        .prepare(
+            "SELECT e.story_id, s.name || ':' || e.guid FROM entries e
+             JOIN sources s ON s.id = e.source_id",
+        )
+        .unwrap();
+    let mut by: HashMap<Option<i64>, BTreeSet<String>> = HashMap::new();
+    for row in stmt
+        .query_map([], |r| {
+            Ok((r.get::<_, Option<i64>>(0)?, r.get::<_, String>(1)?))
+        })
+        .unwrap()
+    {
+        let (story, member) = row.unwrap();
+        by.entry(story).or_default().insert(member);
+    }
+    by.into_values().collect()
 }
 
 /// (source:guid of every stored entry, whether every generated story is one stored story),

@@ -65,10 +65,19 @@ fn dev_set_stories_score_above_the_floors_and_feeds_carry_the_outlets() {
     for s in stories {
         assert_eq!(
             keys(s),
-            ["entries", "id", "published", "title", "updated"]
-                .map(String::from)
-                .into()
+            [
+                "entries",
+                "id",
+                "published",
+                "revisions",
+                "title",
+                "updated"
+            ]
+            .map(String::from)
+            .into()
         );
+        let revisions = s["revisions"].as_array().expect("revisions: an array");
+        assert_eq!(revisions[0]["revision"], 1, "the first version comes first");
         for t in ["published", "updated"] {
             chrono::DateTime::parse_from_rfc3339(s[t].as_str().unwrap()).expect("RFC 3339");
         }

@@ -229,6 +229,9 @@ pub struct FeedConfig {
     pub language: Option<String>,
     /// Only stories run by at least this many outlets ("what the wires agree on").
     pub min_outlets: usize,
+    /// An updated story's content starts with a short note of what changed (paragraphs
+    /// added, changed and removed since the previous version). Default on.
+    pub show_changes: bool,
 }
 
 impl FetchConfig {

@@ -233,6 +233,8 @@ struct RawFeed {
     language: Option<Spanned<String>>,
     #[serde(default = "one")]
     min_outlets: Spanned<usize>,
+    #[serde(default = "yes")]
+    show_changes: bool,
 }
 
 fn one() -> Spanned<usize> {

@@ -79,8 +79,11 @@ pub struct NewEntry<'a> {
 pub enum Decision {
     /// Another copy of an existing story.
     Merge {
-        /// Target story.
+        /// Target story: the oldest (lowest id) of the stories the entry is a copy of.
         story: StoryId,
+        /// Other stories the entry is also a copy of: they are one story with the target
+        /// now, and the target absorbs them (see [`Dedup::decide`]). Oldest first.
+        absorb: Vec<StoryId>,
         /// The copy changes the story's text (an agency update), not just the outlet.
         substantive_change: bool,
         /// The copy becomes the story's representative version.
@@ -177,6 +180,15 @@ impl Dedup {
     /// Layers, cheapest first: the same canonical URL, the same content hash,
     /// then candidates sharing anchor keys, each verified against the story's
     /// stored versions. Switched off, every entry is its own story.
+    ///
+    /// Why every layer is asked and every matching story kept: the partition into stories
+    /// must not depend on the order entries arrive in. An entry that is a copy of two
+    /// stories proves them one story (they would have been one had it arrived first), so
+    /// the oldest absorbs the others. The stories are then the connected groups of the
+    /// pairwise "copy of" relation over the window, whatever the order; what keeps chains
+    /// from snowballing is that relation's own precision ([`super::verify::leads_agree`]),
+    /// and that two stories holding one source's templated items (never one story) are
+    /// not joined.
     pub fn decide<S: StoryStore>(
         &self,
         store: &mut S,
@@ -186,25 +198,84 @@ impl Dedup {
             return Ok(Decision::NewStory);
         }
         let keys = self.keys(e.url, e.fingerprint);
+        // (story, evidence): every story the entry is a copy of, exact layers without evidence.
+        let mut matched: Vec<(StoryId, Option<Evidence>)> = Vec::new();
         if let Some(k) = keys.url_key
             && let Some(story) = store.story_by_url(k)?
         {
-            return self.join(store, story, e.fingerprint, None);
+            matched.push((story, None));
         }
         let (since, until) = (e.at - self.cfg.window_secs, e.at + self.cfg.window_secs);
         if let Some(h) = keys.text_hash
             && let Some(story) = store.story_by_text(h, since, until)?
+            && !matched.iter().any(|m| m.0 == story)
             && store
                 .members(story, self.cfg.max_versions)?
                 .iter()
                 .any(|m| m.fingerprint.text_hash == e.fingerprint.text_hash && !templated(e, m))
         {
-            return self.join(store, story, e.fingerprint, None);
+            matched.push((story, None));
         }
-        match self.best_candidate(store, e, since, until)? {
-            Some((story, ev)) => self.join(store, story, e.fingerprint, Some(ev)),
-            None => Ok(Decision::NewStory),
+        for (story, ev) in self.verified_candidates(store, e, since, until)? {
+            match matched.iter_mut().find(|m| m.0 == story) {
+                Some(_) => {}
+                None => matched.push((story, Some(ev))),
+            }
         }
+        if matched.is_empty() {
+            return Ok(Decision::NewStory);
+        }
+        matched.sort_by_key(|m| m.0);
+        // The oldest story is the target; the others join it unless a source's templated
+        // items would end up in one story.
+        let (target, target_ev) = matched[0].clone();
+        let mut absorb = Vec::new();
+        for (story, _) in &matched[1..] {
+            if !self.templated_across(store, target, *story)? {
+                absorb.push(*story);
+            }
+        }
+        // The evidence that placed the entry: the exact layers' (none) when the target was
+        // found by them, else the strongest verification among the target's.
+        let decision = self.join(store, target, e.fingerprint, target_ev)?;
+        Ok(match decision {
+            Decision::Merge {
+                story,
+                substantive_change,
+                representative_changed,
+                evidence,
+                ..
+            } => Decision::Merge {
+                story,
+                absorb,
+                substantive_change,
+                representative_changed,
+                evidence,
+            },
+            d => d,
+        })
+    }
+
+    /// Whether joining two stories would put one source's templated items (see `templated`)
+    /// into one story.
+    fn templated_across<S: StoryStore>(
+        &self,
+        store: &mut S,
+        a: StoryId,
+        b: StoryId,
+    ) -> Result<bool, S::Error> {
+        let ma = store.members(a, self.cfg.max_versions)?;
+        let mb = store.members(b, self.cfg.max_versions)?;
+        Ok(ma.iter().any(|x| {
+            mb.iter().any(|y| {
+                x.source == y.source
+                    && x.fingerprint.title_hash != y.fingerprint.title_hash
+                    && x.fingerprint
+                        .content_tokens()
+                        .min(y.fingerprint.content_tokens())
+                        < TEMPLATE_MAX_TOKENS
+            })
+        }))
     }
 
     /// Candidate stories: those sharing anchor keys with the entry inside the
@@ -246,13 +317,15 @@ impl Dedup {
         Ok(cands)
     }
 
-    fn best_candidate<S: StoryStore>(
+    /// Every candidate story the entry verifies against (some version of it, not one of
+    /// the entry's source's templated items), with the strongest evidence for each.
+    fn verified_candidates<S: StoryStore>(
         &self,
         store: &mut S,
         e: &NewEntry<'_>,
         since: i64,
         until: i64,
-    ) -> Result<Option<(StoryId, Evidence)>, S::Error> {
+    ) -> Result<Vec<(StoryId, Evidence)>, S::Error> {
         let fp = e.fingerprint;
         let cands = self.candidates(store, fp, since, until)?;
         // A single shared key between two long texts cannot reach the containment
@@ -263,7 +336,7 @@ impl Dedup {
             a >= 4 * w && b >= 4 * w
         };
         let a = content(fp);
-        let mut best: Option<(StoryId, Evidence)> = None;
+        let mut out: Vec<(StoryId, Evidence)> = Vec::new();
         for (sid, hits) in cands {
             let members = store.members(sid, self.cfg.max_versions)?;
             if hits < 2
@@ -273,7 +346,12 @@ impl Dedup {
             {
                 continue;
             }
-            for m in members.iter().filter(|m| !templated(e, m)) {
+            // One source's templated item in the story: never the entry's story.
+            if members.iter().any(|m| templated(e, m)) {
+                continue;
+            }
+            let mut best: Option<Evidence> = None;
+            for m in &members {
                 let b = content(&m.fingerprint);
                 let Some(ev) = verify(
                     &a,
@@ -284,15 +362,15 @@ impl Dedup {
                 ) else {
                     continue;
                 };
-                if best
-                    .as_ref()
-                    .is_none_or(|(_, x)| ev.strength() > x.strength())
-                {
-                    best = Some((sid, ev));
+                if best.as_ref().is_none_or(|x| ev.strength() > x.strength()) {
+                    best = Some(ev);
                 }
             }
+            if let Some(ev) = best {
+                out.push((sid, ev));
+            }
         }
-        Ok(best)
+        Ok(out)
     }
 
     fn join<S: StoryStore>(
@@ -322,6 +400,7 @@ impl Dedup {
             .map_or(0, |m| m.fingerprint.content_tokens());
         Ok(Decision::Merge {
             story,
+            absorb: Vec::new(),
             substantive_change: substantive,
             representative_changed: more_complete(fp.content_tokens(), rep_tokens, substantive),
             evidence: ev,

@@ -66,10 +66,14 @@ impl MemStories {
             }
             Decision::Merge {
                 story,
+                ref absorb,
                 substantive_change,
                 representative_changed,
                 ..
             } => {
+                for &gone in absorb {
+                    self.absorb(story, gone);
+                }
                 if representative_changed {
                     self.representative.insert(story, entry);
                 }
@@ -81,6 +85,52 @@ impl MemStories {
         };
         self.index(engine, entry, story, source, url, fingerprint, at);
         (story, decision)
+    }
+
+    /// Moves every member of `gone` into `survivor`, as the store does when an entry proves
+    /// two stories one; the index keeps naming `gone` and reads through the alias.
+    fn absorb(&mut self, survivor: StoryId, gone: StoryId) {
+        for r in self.entries.values_mut() {
+            if r.story == gone {
+                r.story = survivor;
+            }
+        }
+        for list in self.anchors.values_mut() {
+            for p in list.iter_mut() {
+                if p.0 == gone {
+                    p.0 = survivor;
+                }
+            }
+            let mut seen = std::collections::HashSet::new();
+            list.retain(|p| seen.insert(*p));
+        }
+        if let Some(rev) = self.revisions.remove(&gone) {
+            let r = self.revisions.entry(survivor).or_default();
+            *r = (*r).max(rev);
+        }
+        self.representative.remove(&gone);
+    }
+
+    /// Each story's entries, sorted: the partition, for order-independence checks.
+    pub fn partition(&self) -> Vec<Vec<EntryId>> {
+        let mut by: HashMap<StoryId, Vec<EntryId>> = HashMap::new();
+        for (&id, r) in &self.entries {
+            by.entry(r.story).or_default().push(id);
+        }
+        let mut out: Vec<Vec<EntryId>> = by
+            .into_values()
+            .map(|mut v| {
+                v.sort_unstable();
+                v
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// The story an entry is in.
+    pub fn story_of(&self, entry: EntryId) -> Option<StoryId> {
+        self.entries.get(&entry).map(|r| r.story)
     }
 
     /// Applies an in-place edit of `entry`; returns what it meant.

@@ -14,8 +14,11 @@ pub mod engine;
 pub mod fingerprint;
 pub mod memory;
 pub mod normalize;
+pub mod revision;
 pub mod verify;
 
+#[cfg(test)]
+mod cases;
 #[cfg(test)]
 mod tests;
 
@@ -24,6 +27,7 @@ pub use engine::{
 };
 pub use fingerprint::Fingerprint;
 pub use memory::MemStories;
+pub use revision::{ParagraphDiff, diff as paragraph_diff};
 pub use verify::{Evidence, VerifyConfig};
 
 /// The fingerprint of an entry's cleaned title and story paragraphs.

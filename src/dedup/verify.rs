@@ -173,6 +173,9 @@ pub fn verify(
     if !ev.is_same_text(cfg) && !short_ok {
         return None;
     }
+    if !leads_agree(a, b, &ev) {
+        return None;
+    }
     if !same_source || !cfg.same_source_guard {
         return Some(ev);
     }
@@ -200,4 +203,94 @@ pub fn verify(
         .collect();
     let strict = compare(&a2, &b2, cfg);
     (strict.is_same_text(cfg) || (short_ok && strict.containment >= 0.999)).then_some(ev)
+}
+
+/// A paragraph this long (words) can be a story's lead; shorter ones at the top are
+/// datelines, bylines and furniture.
+const LEAD_MIN_TOKENS: u32 = 15;
+
+/// A lead counts as present in the other text when this share of its shingles occurs there:
+/// an agency's write-thru edits its lead (a number, a clause) and keeps most of it, while two
+/// different agency stories on one event share at most a phrase of their leads.
+const LEAD_MATCH: f32 = 0.3;
+
+/// Words of its own a longer text may have before the start of a text it is the teaser or
+/// truncated copy of (a standfirst, a byline, an editor's note); a roundup's or column's
+/// own introduction before an embedded story is longer.
+const PREFIX_MAX_TOKENS: u32 = 40;
+
+/// The lead of a text: its first paragraph long enough to be one, else its first with words.
+fn lead<'a>(paras: &[&'a Paragraph]) -> Option<&'a Paragraph> {
+    paras
+        .iter()
+        .find(|p| p.tokens >= LEAD_MIN_TOKENS && !p.shingles.is_empty())
+        .or_else(|| paras.iter().find(|p| !p.shingles.is_empty()))
+        .copied()
+}
+
+/// Share of `p`'s distinct shingles that occur in `other`.
+fn presence(p: &Paragraph, other: &HashSet<u32>) -> f32 {
+    let d: HashSet<u32> = p.shingles.iter().copied().collect();
+    if d.is_empty() {
+        return 0.0;
+    }
+    d.iter().filter(|h| other.contains(h)).count() as f32 / d.len() as f32
+}
+
+/// Whether two texts that share enough to be copies are copies of one *item*, judged by their
+/// leads (what a story is about is said in its first paragraph):
+///
+/// - Background paragraphs shared by two different agency stories on one event: neither
+///   text's lead occurs in the other, so they are two stories however much else they share.
+/// - The larger text is mostly its own (a roundup or column that embeds a whole wire story,
+///   a story that quotes what a short comment or video page quotes): the smaller one is a
+///   copy only when it holds the larger one's lead or is its beginning (a teaser or a
+///   truncated copy, give or take a standfirst of at most 40 words). Text shared further
+///   in is embedded, and they stay apart.
+/// - Only one paragraph shared, and both have others (a quote both carry): a copy only
+///   when it is the larger text's first.
+///
+/// Why the lead and not a containment threshold: a teaser and an embedded story are both
+/// fully contained in the larger text; what tells them apart is where the shared text sits.
+pub fn leads_agree(a: &[&Paragraph], b: &[&Paragraph], ev: &Evidence) -> bool {
+    let (big, small, big_len) = if ev.a_len >= ev.b_len {
+        (a, b, ev.a_len)
+    } else {
+        (b, a, ev.b_len)
+    };
+    let (Some(big_lead), Some(small_lead)) = (lead(big), lead(small)) else {
+        return true;
+    };
+    let big_set = distinct(big);
+    let small_set = distinct(small);
+    // One paragraph shared and nothing else (a quote both carry): a copy only when it is the
+    // larger text's very first, i.e. the smaller one is its teaser.
+    let shared_paras = |xs: &[&Paragraph], other: &HashSet<u32>| -> Vec<usize> {
+        xs.iter()
+            .enumerate()
+            .filter(|(_, p)| !p.shingles.is_empty() && presence(p, other) >= 0.5)
+            .map(|(i, _)| i)
+            .collect()
+    };
+    let (in_big, in_small) = (shared_paras(big, &small_set), shared_paras(small, &big_set));
+    let words = |xs: &[&Paragraph]| xs.iter().filter(|p| !p.shingles.is_empty()).count();
+    if in_big.len() == 1 && in_small.len() == 1 && words(big) > 1 && words(small) > 1 {
+        let first = big.iter().position(|p| !p.shingles.is_empty());
+        return first == Some(in_big[0]);
+    }
+    let big_lead_in_small = presence(big_lead, &small_set) >= LEAD_MATCH;
+    if big_lead_in_small {
+        return true;
+    }
+    // The larger text has as much of its own as it shares: the smaller one is a copy only
+    // when it is the larger one's beginning (a teaser, a truncated copy), give or take a
+    // standfirst or byline; shared text further in is embedded, not copied.
+    let own = big_len.saturating_sub(ev.shared);
+    if own >= ev.shared {
+        let before: u32 = in_big
+            .first()
+            .map_or(u32::MAX, |&i| big[..i].iter().map(|p| p.tokens).sum());
+        return before <= PREFIX_MAX_TOKENS;
+    }
+    presence(small_lead, &big_set) >= LEAD_MATCH
 }

@@ -295,6 +295,7 @@ impl Save {
             let dedup = DedupStep {
                 engine: &engine,
                 fingerprint: &fingerprint,
+                paragraphs: &crate::clean::stored_blocks,
             };
             let save = FetchSave {
                 state: &self.state,

@@ -68,6 +68,7 @@ mod tests {
             exclude: vec![],
             language: None,
             min_outlets: 1,
+            show_changes: true,
         }
     }
 

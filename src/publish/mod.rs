@@ -15,6 +15,7 @@ mod info;
 pub mod json;
 pub mod media;
 mod negotiate;
+pub mod note;
 pub mod provenance;
 mod refresh;
 pub mod rss;
@@ -551,7 +552,17 @@ impl Publisher {
     pub fn stories(&self, feed: &FeedConfig) -> Result<Vec<StoredStory>, StoreError> {
         let filter = filter::StoryFilter::of(feed);
         let keep = |s: &StoredStory| filter.keeps(s);
-        let mut stories = self.with_reader(|store| Self::query(store, feed, &keep))?;
+        let mut stories = self.with_reader(|store| {
+            let mut stories = Self::query(store, feed, &keep)?;
+            if feed.dedup && feed.show_changes {
+                for s in stories.iter_mut().filter(|s| s.revisions > 1) {
+                    if let Some(rev) = store.latest_revision(&s.entry.public_id)? {
+                        note::prepend(s, &rev);
+                    }
+                }
+            }
+            Ok(stories)
+        })?;
         self.provenance().apply(&mut stories);
         Ok(stories)
     }

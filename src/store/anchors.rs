@@ -248,7 +248,10 @@ impl Store {
     /// Recomputes every in-window entry's postings from its stored fingerprint.
     fn rebuild_anchors(&self, engine: &Dedup, scheme: &str) -> rusqlite::Result<()> {
         let tx = self.conn.unchecked_transaction()?;
-        tx.execute_batch("DELETE FROM dedup_anchors; DELETE FROM dedup_anchors_new;")?;
+        tx.execute_batch(
+            "DELETE FROM dedup_anchors; DELETE FROM dedup_anchors_new;
+             UPDATE entries SET anchor_story = story_id WHERE fingerprint IS NOT NULL;",
+        )?;
         {
             let mut read = tx.prepare(
                 "SELECT story_id, dedup_at, fingerprint FROM entries
@@ -331,7 +334,7 @@ impl Store {
         let tx = self.begin()?;
         let rows: Vec<(i64, Option<i64>, i64, Vec<u8>)> = tx
             .prepare_cached(
-                "SELECT id, story_id, dedup_at, fingerprint FROM entries
+                "SELECT id, coalesce(anchor_story, story_id), dedup_at, fingerprint FROM entries
                  WHERE fingerprint IS NOT NULL AND dedup_at < ?1
                  ORDER BY dedup_at LIMIT ?2",
             )

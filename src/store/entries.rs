@@ -6,7 +6,7 @@ use rusqlite::{OptionalExtension, params};
 use super::learned::write_blocks;
 use super::pages::write_pages;
 use super::sources::{FetchLog, write_state};
-use super::stories::{DedupStep, place, refingerprint};
+use super::stories::{DedupStep, Placing, place, refingerprint};
 use super::{Store, StoreError, from_ts, to_ts};
 use crate::model::{
     BlockStats, CleanEntry, EntryChange, EntryMedia, FeedMeta, IngestCounts, Page, SourceState,
@@ -207,17 +207,29 @@ impl Store {
             let mut order: Vec<&CleanEntry> = entries.iter().rev().collect();
             order.sort_by_key(|e| e.published);
             for e in order {
-                let (change, id) = upsert(&tx, source_id, source, e, now)?;
+                let (change, id, before) = upsert(&tx, source_id, source, e, now)?;
                 counts.record(change);
                 if change != EntryChange::Unchanged {
-                    let placed = place(&tx, staged, save.dedup, id, source, e, change, now)?;
+                    let placed = place(
+                        &tx,
+                        staged,
+                        save.dedup,
+                        Placing {
+                            id,
+                            source,
+                            entry: e,
+                            before: before.as_ref(),
+                            change,
+                            now,
+                        },
+                    )?;
                     counts.record_story(placed);
                 }
             }
         }
         let now = Utc::now().timestamp();
         for e in save.rewrites {
-            let (change, id) = upsert(&tx, source_id, source, e, now)?;
+            let (change, id, _) = upsert(&tx, source_id, source, e, now)?;
             if change == EntryChange::Updated {
                 counts.updated += 1;
                 refingerprint(&tx, staged, save.dedup, id, e)?;
@@ -331,7 +343,7 @@ fn upsert(
     source: &str,
     e: &CleanEntry,
     now: i64,
-) -> rusqlite::Result<(EntryChange, i64)> {
+) -> rusqlite::Result<(EntryChange, i64, Option<CleanEntry>)> {
     let hash = content_hash(e);
     let existing: Option<(i64, Vec<u8>)> = tx
         .prepare_cached("SELECT id, content_hash FROM entries WHERE source_id = ?1 AND guid = ?2")?
@@ -364,8 +376,20 @@ fn upsert(
         Ok(())
     };
     match existing {
-        Some((id, old)) if old == hash => Ok((EntryChange::Unchanged, id)),
+        Some((id, old)) if old == hash => Ok((EntryChange::Unchanged, id, None)),
         Some((id, _)) => {
+            // The text as it was, for the story's "what changed" (read only when it changed).
+            let before = tx
+                .prepare_cached("SELECT title, summary, content FROM entries WHERE id = ?1")?
+                .query_row([id], |r| {
+                    Ok(CleanEntry {
+                        guid: e.guid.clone(),
+                        title: r.get(0)?,
+                        summary: r.get(1)?,
+                        content: r.get(2)?,
+                        ..CleanEntry::default()
+                    })
+                })?;
             run(
                 "UPDATE entries SET url = :url, title = :title, author = :author,
                     summary = :summary, content = :content, categories = :categories,
@@ -375,7 +399,7 @@ fn upsert(
                  WHERE id = :id",
                 &[(":id", &id)],
             )?;
-            Ok((EntryChange::Updated, id))
+            Ok((EntryChange::Updated, id, Some(before)))
         }
         None => {
             // Pruned by retention while its feed still carries it: not new again.
@@ -383,7 +407,7 @@ fn upsert(
                 .prepare_cached("SELECT 1 FROM pruned WHERE source_id = ?1 AND guid = ?2")?
                 .exists(params![source_id, e.guid])?;
             if pruned {
-                return Ok((EntryChange::Unchanged, 0));
+                return Ok((EntryChange::Unchanged, 0, None));
             }
             let public = public_id(source, &e.guid);
             run(
@@ -399,7 +423,7 @@ fn upsert(
                     (":public", &public),
                 ],
             )?;
-            Ok((EntryChange::New, tx.last_insert_rowid()))
+            Ok((EntryChange::New, tx.last_insert_rowid(), None))
         }
     }
 }

@@ -16,10 +16,12 @@ mod entries;
 mod group;
 mod keyfilter;
 mod learned;
+mod merges;
 mod pages;
 mod retention;
 mod sources;
 mod stories;
+mod story_read;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -36,7 +38,8 @@ pub use group::{QueueTicket, SaveQueue};
 pub use learned::LearnedRow;
 pub use retention::{Pruned, Retention, Trim};
 pub use sources::FetchLog;
-pub use stories::{DedupStep, StoryQuery};
+pub use stories::DedupStep;
+pub use story_read::StoryQuery;
 
 static MIGRATIONS_DIR: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/migrations");
 

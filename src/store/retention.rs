@@ -111,15 +111,25 @@ impl Store {
         let mut stories: HashSet<i64> = HashSet::new();
         let mut indexed: Vec<(Option<i64>, i64, Vec<u8>)> = Vec::new();
         for id in &ids {
-            let (story, at, fingerprint): (Option<i64>, Option<i64>, Option<Vec<u8>>) = tx
-                .prepare_cached("SELECT story_id, dedup_at, fingerprint FROM entries WHERE id = ?1")
+            let (story, at, fingerprint, posted): (
+                Option<i64>,
+                Option<i64>,
+                Option<Vec<u8>>,
+                Option<i64>,
+            ) = tx
+                .prepare_cached(
+                    "SELECT story_id, dedup_at, fingerprint, coalesce(anchor_story, story_id)
+                     FROM entries WHERE id = ?1",
+                )
                 .and_then(|mut s| {
-                    s.query_row([id], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+                    s.query_row([id], |row| {
+                        Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+                    })
                 })
                 .map_err(err)?;
             stories.extend(story);
             if let (Some(at), Some(fp)) = (at, fingerprint) {
-                indexed.push((story, at, fp));
+                indexed.push((posted, at, fp));
             }
             tx.prepare_cached(
                 "INSERT OR IGNORE INTO pruned (source_id, guid, pruned_at)
@@ -146,6 +156,15 @@ impl Store {
                 tx.prepare_cached("DELETE FROM stories WHERE id = ?1")
                     .and_then(|mut s| s.execute([story]))
                     .map_err(err)?;
+                // Its history and the ids it absorbed go with it.
+                for sql in [
+                    "DELETE FROM story_revisions WHERE story_id = ?1",
+                    "DELETE FROM story_aliases WHERE survivor = ?1",
+                ] {
+                    tx.prepare_cached(sql)
+                        .and_then(|mut s| s.execute([story]))
+                        .map_err(err)?;
+                }
                 out.stories += 1;
             } else {
                 // The most complete remaining copy represents the story if its own went.

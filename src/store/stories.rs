@@ -10,11 +10,10 @@ use std::collections::HashSet;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::anchors::AnchorBuffer;
-use super::{Store, StoreError, from_ts, to_ts};
+use super::merges;
+use super::to_ts;
 use crate::dedup::{Decision, Dedup, Fingerprint, Keys, Member, NewEntry, StoryStore};
-use crate::model::{
-    CleanEntry, EntryChange, Placement, StoredEntry, StoredStory, StoryListing, StoryMember,
-};
+use crate::model::{CleanEntry, EntryChange, Placement};
 
 /// What the store needs to place entries into stories.
 ///
@@ -27,6 +26,9 @@ pub struct DedupStep<'a> {
     pub engine: &'a Dedup,
     /// The fingerprint of a cleaned entry's title and text.
     pub fingerprint: &'a dyn Fn(&CleanEntry) -> Fingerprint,
+    /// The text paragraphs of a cleaned entry (the blocks its fingerprint is made of): what
+    /// a revision's "what changed" lists.
+    pub paragraphs: &'a dyn Fn(&CleanEntry) -> Vec<String>,
 }
 
 impl std::fmt::Debug for DedupStep<'_> {
@@ -88,6 +90,36 @@ impl StoryStore for TxStories<'_> {
         // `story_by_text`.
         // The LIMIT is written into the SQL: a bound LIMIT makes SQLite re-prepare the
         // statement on every call (it was a quarter of ingest time).
+        let start = out.len();
+        self.postings(key, since, until, cap, out)?;
+        // Postings keep naming a story another absorbed: read them as the survivor.
+        for s in out.iter_mut().skip(start) {
+            *s = merges::resolve(self.tx, *s)?;
+        }
+        let mut seen = HashSet::new();
+        let mut i = start;
+        out.retain(|s| {
+            i += 1;
+            i <= start || seen.insert(*s)
+        });
+        Ok(())
+    }
+
+    fn members(&mut self, story: i64, max: usize) -> rusqlite::Result<Vec<Member>> {
+        self.members_of(story, max)
+    }
+}
+
+impl TxStories<'_> {
+    /// Stories posted under `key` in the window, as stored (perhaps absorbed since).
+    fn postings(
+        &mut self,
+        key: u32,
+        since: i64,
+        until: i64,
+        cap: usize,
+        out: &mut Vec<i64>,
+    ) -> rusqlite::Result<()> {
         if !self.staged.may_hold(key) {
             // No posting under this key in the main index: only the staged ones.
             self.staged.lookup(key, since, until, cap, out.len(), out);
@@ -112,7 +144,7 @@ impl StoryStore for TxStories<'_> {
         Ok(())
     }
 
-    fn members(&mut self, story: i64, max: usize) -> rusqlite::Result<Vec<Member>> {
+    fn members_of(&mut self, story: i64, max: usize) -> rusqlite::Result<Vec<Member>> {
         // A literal LIMIT: see `anchor_stories`.
         let mut stmt = self.tx.prepare_cached(&format!(
             "SELECT e.id, s.name, e.fingerprint, e.id = st.representative
@@ -156,18 +188,33 @@ fn changed_at(e: &CleanEntry, now: i64) -> i64 {
     e.updated.or(e.published).map(to_ts).unwrap_or(now).min(now)
 }
 
+/// One new or edited entry to place, already upserted as row `id`.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Placing<'a> {
+    pub id: i64,
+    pub source: &'a str,
+    pub entry: &'a CleanEntry,
+    /// Its text before this edit (an edit only).
+    pub before: Option<&'a CleanEntry>,
+    pub change: EntryChange,
+    pub now: i64,
+}
+
 /// Places a new or edited entry (already upserted as row `id`) into a story.
-#[allow(clippy::too_many_arguments)]
 pub(super) fn place(
     tx: &Connection,
     staged: &mut AnchorBuffer,
     step: &DedupStep<'_>,
-    id: i64,
-    source: &str,
-    e: &CleanEntry,
-    change: EntryChange,
-    now: i64,
+    p: Placing<'_>,
 ) -> rusqlite::Result<Placement> {
+    let Placing {
+        id,
+        source,
+        entry: e,
+        before,
+        change,
+        now,
+    } = p;
     let engine = step.engine;
     if !engine.config().enabled && change == EntryChange::New {
         // Off: the entry is its own story, and nothing is computed or indexed for merging.
@@ -198,10 +245,16 @@ pub(super) fn place(
             return Ok(Placement::Edited { revised: false });
         }
         let rev = engine.revise(&mut st, story, id, old.as_ref(), &fp)?;
+        // An edit in place is dated by the publisher's own `updated` when it moved past the
+        // story's, else when wirefeed saw it: publishers rarely move their date for a
+        // correction or an added paragraph, and readers must see the change.
+        let moved = e.updated.map(|t| to_ts(t).min(now));
         tx.prepare_cached(
             "UPDATE stories SET
                 representative = CASE WHEN ?2 THEN ?3 ELSE representative END,
-                updated = CASE WHEN ?4 THEN max(updated, ?5) ELSE updated END,
+                updated = CASE WHEN NOT ?4 THEN updated
+                               WHEN ?6 > updated THEN ?6
+                               ELSE max(updated, ?5) END,
                 revisions = revisions + ?4
              WHERE id = ?1",
         )?
@@ -210,8 +263,14 @@ pub(super) fn place(
             rev.representative_changed,
             id,
             rev.substantive_change,
-            changed_at(e, now)
+            now,
+            moved
         ])?;
+        if rev.substantive_change {
+            let old_paras = before.map(|b| (step.paragraphs)(b)).unwrap_or_default();
+            let diff = crate::dedup::paragraph_diff(&old_paras, &(step.paragraphs)(e));
+            merges::record_revision(tx, story, id, None, &diff)?;
+        }
         store_keys(tx, staged, engine, id, story, e, &fp, at)?;
         return Ok(Placement::Edited {
             revised: rev.substantive_change,
@@ -239,10 +298,20 @@ pub(super) fn place(
         }
         Decision::Merge {
             story,
+            absorb,
             substantive_change,
             representative_changed,
             ..
         } => {
+            for gone in absorb {
+                merges::absorb(tx, story, gone, now)?;
+            }
+            // The text the story had, for the revision's "what changed".
+            let before_rep = if substantive_change {
+                merges::representative_text(tx, story)?
+            } else {
+                None
+            };
             tx.prepare_cached(
                 "UPDATE stories SET
                     representative = CASE WHEN ?2 THEN ?3 ELSE representative END,
@@ -261,6 +330,13 @@ pub(super) fn place(
                 changed_at(e, now),
                 at
             ])?;
+            if substantive_change {
+                let old_paras = before_rep
+                    .map(|b| (step.paragraphs)(&b))
+                    .unwrap_or_default();
+                let diff = crate::dedup::paragraph_diff(&old_paras, &(step.paragraphs)(e));
+                merges::record_revision(tx, story, id, Some(changed_at(e, now)), &diff)?;
+            }
             (
                 story,
                 Placement::Merged {
@@ -294,7 +370,7 @@ fn store_keys(
     };
     tx.prepare_cached(
         "UPDATE entries SET story_id = ?2, url_key = ?3, text_hash = ?4, dedup_at = ?5,
-            fingerprint = ?6
+            fingerprint = ?6, anchor_story = ?2
          WHERE id = ?1",
     )?
     .execute(params![
@@ -332,237 +408,4 @@ pub(super) fn refingerprint(
         store_keys(tx, staged, step.engine, id, story, e, &fp, at)?;
     }
     Ok(())
-}
-
-/// Which stories a published feed carries.
-pub struct StoryQuery<'a> {
-    /// Source names: a story is in the feed when any of its members is from one of them.
-    pub sources: &'a [String],
-    pub limit: usize,
-    /// Which stories count towards `limit` (a feed's keyword, language and outlet filters).
-    pub keep: &'a dyn Fn(&StoredStory) -> bool,
-}
-
-impl std::fmt::Debug for StoryQuery<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StoryQuery")
-            .field("sources", &self.sources)
-            .field("limit", &self.limit)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Store {
-    /// The newest stories carried by the given sources, newest first, each with its
-    /// representative version (from those sources when the chosen one is not) and
-    /// every other outlet that ran it.
-    pub fn stories(&self, q: &StoryQuery<'_>) -> Result<Vec<StoredStory>, StoreError> {
-        if q.sources.is_empty() || q.limit == 0 {
-            return Ok(Vec::new());
-        }
-        let names = serde_json::to_string(q.sources).expect("strings serialise");
-        let wanted: HashSet<&str> = q.sources.iter().map(String::as_str).collect();
-        // Walk the sources' entries newest first until `limit` distinct stories pass the
-        // filter: the cost follows the feed's size, not the store's.
-        let mut out = Vec::new();
-        {
-            let mut stmt = self
-                .conn
-                .prepare_cached(
-                    "SELECT e.story_id FROM entries e
-                     WHERE e.source_id IN (SELECT id FROM sources
-                                           WHERE name IN (SELECT value FROM json_each(?1)))
-                       AND e.story_id IS NOT NULL
-                     ORDER BY e.sort_time DESC, e.id DESC",
-                )
-                .map_err(|e| self.err(e))?;
-            let mut rows = stmt.query([&names]).map_err(|e| self.err(e))?;
-            let mut seen = HashSet::new();
-            let cap = super::entries::scan_cap(q.limit);
-            while let Some(r) = rows.next().map_err(|e| self.err(e))? {
-                let id: i64 = r.get(0).map_err(|e| self.err(e))?;
-                if !seen.insert(id) {
-                    continue;
-                }
-                if let Some(s) = self.story(id, &wanted)?
-                    && (q.keep)(&s)
-                {
-                    out.push(s);
-                    if out.len() >= q.limit {
-                        break;
-                    }
-                }
-                if seen.len() >= cap {
-                    break;
-                }
-            }
-        }
-        out.sort_by(|a, b| {
-            (b.entry.published, &b.entry.public_id).cmp(&(a.entry.published, &a.entry.public_id))
-        });
-        Ok(out)
-    }
-
-    pub(super) fn story(
-        &self,
-        id: i64,
-        wanted: &HashSet<&str>,
-    ) -> Result<Option<StoredStory>, StoreError> {
-        let head: Option<(String, i64, i64, i64, u32)> = self
-            .conn
-            .prepare_cached(
-                "SELECT public_id, representative, published, updated, revisions
-                 FROM stories WHERE id = ?1",
-            )
-            .and_then(|mut s| {
-                s.query_row([id], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-                })
-                .optional()
-            })
-            .map_err(|e| self.err(e))?;
-        let Some((public_id, rep, published, updated, revisions)) = head else {
-            return Ok(None);
-        };
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT e.id, s.name, s.feed_title, s.feed_self, e.url, e.title, e.author,
-                        e.summary, e.content, e.categories, e.guid,
-                        length(coalesce(e.content, e.summary, '')), s.feed_language, s.feed_link,
-                        e.media
-                 FROM entries e JOIN sources s ON s.id = e.source_id
-                 WHERE e.story_id = ?1 ORDER BY e.id",
-            )
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([id], |r| {
-                let cats: String = r.get(9)?;
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, i64>(11)?,
-                    r.get::<_, String>(10)?,
-                    StoredEntry {
-                        public_id: public_id.clone(),
-                        source_name: r.get(1)?,
-                        source_title: r.get(2)?,
-                        source_url: r.get(3)?,
-                        source_site: r.get(13)?,
-                        link: r.get(4)?,
-                        title: r.get(5)?,
-                        author: r.get(6)?,
-                        summary: r.get(7)?,
-                        content: r.get(8)?,
-                        categories: serde_json::from_str(&cats).unwrap_or_default(),
-                        published: from_ts(published),
-                        updated: from_ts(updated.max(published)),
-                        language: r.get(12)?,
-                        media: crate::model::EntryMedia::from_json(
-                            r.get::<_, Option<String>>(14)?.as_deref(),
-                        ),
-                    },
-                ))
-            })
-            .map_err(|e| self.err(e))?;
-        let members: Vec<(i64, i64, String, StoredEntry)> =
-            rows.collect::<Result<_, _>>().map_err(|e| self.err(e))?;
-        // The story's representative, unless it comes from a source outside this feed:
-        // then the most complete member from the feed's own sources, the latest on a tie
-        // (the rule the engine and retention use too).
-        let in_feed =
-            |m: &&(i64, i64, String, StoredEntry)| wanted.contains(m.3.source_name.as_str());
-        let chosen = members
-            .iter()
-            .find(|m| m.0 == rep && in_feed(m))
-            .or_else(|| members.iter().filter(in_feed).max_by_key(|m| (m.1, m.0)))
-            .map(|m| m.0);
-        let Some(chosen) = chosen else {
-            return Ok(None);
-        };
-        let mut entry: Option<StoredEntry> = None;
-        let mut others = Vec::new();
-        // Files and pictures another outlet's copy carries, for a representative without
-        // any (one outlet runs the wire photo, another the longer text).
-        let mut spare_media = None;
-        for (mid, _, guid, e) in members {
-            if mid == chosen {
-                entry = Some(e);
-            } else {
-                if spare_media.is_none() && !e.media.is_empty() {
-                    spare_media = Some(e.media.clone());
-                }
-                others.push(StoryMember {
-                    source: e.source_name,
-                    url: e.link,
-                    guid,
-                });
-            }
-        }
-        if let (Some(e), Some(m)) = (entry.as_mut(), spare_media)
-            && e.media.is_empty()
-        {
-            e.media = m;
-        }
-        Ok(entry.map(|entry| StoredStory {
-            entry,
-            others,
-            revisions,
-        }))
-    }
-
-    /// Every story with all its members, newest first, for `wirefeed stories`.
-    pub fn story_listing(&self) -> Result<Vec<StoryListing>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT st.id, st.public_id, r.title, st.published, st.updated,
-                        s.name, e.url, e.guid
-                 FROM stories st JOIN entries r ON r.id = st.representative
-                      JOIN entries e ON e.story_id = st.id
-                      JOIN sources s ON s.id = e.source_id
-                 ORDER BY st.published DESC, st.id DESC, e.id",
-            )
-            .map_err(|e| self.err(e))?;
-        let mut rows = stmt.query([]).map_err(|e| self.err(e))?;
-        let mut out: Vec<StoryListing> = Vec::new();
-        let mut last = None;
-        let rfc = |t: i64| from_ts(t).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-        while let Some(r) = rows.next().map_err(|e| self.err(e))? {
-            let get = |r: &rusqlite::Row<'_>| -> rusqlite::Result<_> {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, i64>(3)?,
-                    r.get::<_, i64>(4)?,
-                    StoryMember {
-                        source: r.get(5)?,
-                        url: r.get(6)?,
-                        guid: r.get(7)?,
-                    },
-                ))
-            };
-            let (id, public_id, title, published, updated, member) =
-                get(r).map_err(|e| self.err(e))?;
-            if last != Some(id) {
-                last = Some(id);
-                out.push(StoryListing {
-                    id: public_id,
-                    title,
-                    published: rfc(published),
-                    updated: rfc(updated.max(published)),
-                    entries: Vec::new(),
-                });
-            }
-            out.last_mut().expect("pushed").entries.push(member);
-        }
-        Ok(out)
-    }
-
-    /// Number of stories stored (for reports and tests).
-    pub fn story_count(&self) -> Result<u64, StoreError> {
-        self.conn
-            .query_row("SELECT count(*) FROM stories", [], |r| r.get(0))
-            .map_err(|e| self.err(e))
-    }
 }

@@ -45,6 +45,7 @@ pub(super) fn try_ingest(
         dedup: &DedupStep {
             engine: &crate::dedup::Dedup::new(Default::default()),
             fingerprint: &crate::ingest::fingerprint_of,
+            paragraphs: &crate::clean::stored_blocks,
         },
     };
     store.save_fetch(source, "https://example.org/rss", &save)
@@ -66,6 +67,7 @@ fn record(store: &mut Store, state: &SourceState, outcome: &str) {
         dedup: &DedupStep {
             engine: &crate::dedup::Dedup::new(Default::default()),
             fingerprint: &crate::ingest::fingerprint_of,
+            paragraphs: &crate::clean::stored_blocks,
         },
     };
     store

@@ -485,6 +485,7 @@ impl RawFeed {
             exclude: strings(&self.exclude),
             language: self.language.as_ref().map(|l| l.get_ref().clone()),
             min_outlets: (*self.min_outlets.get_ref()).max(1),
+            show_changes: self.show_changes,
         }
     }
 }
