@@ -52,59 +52,6 @@ fn is_chrome_tag(tag: &str) -> bool {
     )
 }
 
-/// Tags that start a new text block (everything else is inline and joins its block).
-fn is_block_tag(tag: &str) -> bool {
-    matches!(
-        tag,
-        "p" | "div"
-            | "section"
-            | "article"
-            | "main"
-            | "body"
-            | "h1"
-            | "h2"
-            | "h3"
-            | "h4"
-            | "h5"
-            | "h6"
-            | "li"
-            | "ul"
-            | "ol"
-            | "dl"
-            | "dt"
-            | "dd"
-            | "blockquote"
-            | "pre"
-            | "table"
-            | "tr"
-            | "td"
-            | "th"
-            | "tbody"
-            | "thead"
-            | "tfoot"
-            | "caption"
-            | "figure"
-            | "figcaption"
-            | "header"
-            | "footer"
-            | "aside"
-            | "nav"
-            | "form"
-            | "fieldset"
-            | "address"
-            | "hr"
-            | "center"
-            | "details"
-            | "summary"
-            | "hgroup"
-            | "menu"
-            | "html"
-            | "picture"
-            | "label"
-            | "legend"
-    )
-}
-
 /// One element of the page, in document order.
 #[derive(Debug, Clone)]
 pub struct Elem {
@@ -364,7 +311,7 @@ pub fn build(html: &str, rules: &Rules) -> Page {
                         w.flush();
                         open.push(Open::Inline(parent_elem, false));
                         parent_elem = idx;
-                    } else if is_block_tag(tag) {
+                    } else if crate::clean::doc::is_block_element(tag) {
                         w.flush();
                         w.stack.push((idx, String::new(), 0));
                         open.push(Open::Block(parent_elem));
