@@ -28,7 +28,9 @@
 //!   vocabulary: [`publish::media`]), a feed's web page for browsers ([`publish::html`], no
 //!   XSLT), the render cache (compressed once per change), feed filters, RFC 5005 archive
 //!   pages, static export, WebSub, the status page and the HTTP server ([`publish::server`]);
-//!   who may read it ([`publish::access`]: tokens).
+//!   who may read it ([`publish::access`]: tokens). Requests are answered from memory:
+//!   `publish::refresh` re-renders a stale document off the request path, at most once a
+//!   second, and swaps the new bytes in whole.
 //! - [`redact`]: what of a source may be shown. Userinfo, secret query parameters and a
 //!   source's credentials never leave the daemon: every output cites sources through
 //!   [`publish::provenance`], errors pass [`redact::Redactor::scrub`], and ingest stores
@@ -40,12 +42,14 @@
 //! - [`dedup`]: which story an entry belongs to (exact URL and text keys, winnowed shingle
 //!   anchors, containment verification). Pure logic over the [`dedup::StoryStore`] trait,
 //!   which the store implements inside the ingest transaction.
-//! - [`ingest`]: one source through fetch → parse → clean → store; [`runner`] runs many
+//! - [`ingest`]: one source through fetch → parse → clean → store, as a sequence of steps
+//!   (`ingest/steps.rs`); [`runner`] runs many
 //!   under the global and per-host concurrency limits.
 //! - [`daemon`]: wires it all as tokio tasks; signals (SIGHUP reload, SIGUSR1 refresh
 //!   requests from [`control`], SIGTERM stop); reload when the config file is saved.
-//!   [`pidfile`] is how other commands find it. `src/main.rs` and `src/cli/` are the
-//!   command line.
+//!   [`pidfile`] is how other commands find it, and holds the lock on `DATABASE.lock` that
+//!   keeps one daemon per database; [`alloc`] gives memory back after a burst. `src/main.rs`
+//!   and `src/cli/` are the command line.
 //! - For tests: [`harness`] (the entry points fuzzing drives) and [`testdata`] (the project's
 //!   fixtures, and the real-data suites' `$WIREFEED_DATA`, skipped where absent).
 //!
