@@ -4,6 +4,7 @@
 //! these vectors instead of walking the html5ever tree again: one pass over the tree keeps the
 //! extractor fast, and index-based parents make ancestor walks cheap.
 
+use crate::clean::doc::collapse_ws;
 use scraper::{Html, Node};
 
 use super::prestrip;
@@ -125,24 +126,6 @@ impl Page {
                 .map(|(_, v)| v.trim())
         })
     }
-}
-
-/// Collapses every whitespace run (including no-break spaces) into one space and trims.
-pub fn collapse_ws(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut pending = false;
-    for ch in s.chars() {
-        if ch.is_whitespace() || ch == '\u{a0}' || ch == '\u{200b}' {
-            pending = !out.is_empty();
-        } else {
-            if pending {
-                out.push(' ');
-                pending = false;
-            }
-            out.push(ch);
-        }
-    }
-    out
 }
 
 /// Builder state for one pass over the tree.

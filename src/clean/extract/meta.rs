@@ -47,7 +47,7 @@ pub fn title(page: &Page, ld: Option<&LdArticle>) -> Option<String> {
         .map(|b| b.text.clone());
     let og = page
         .meta(&["og:title", "twitter:title"])
-        .map(super::dom::collapse_ws);
+        .map(crate::clean::doc::collapse_ws);
     let tag = page.title_tag.as_deref().map(strip_site);
     // A visible h1 that the title tag or og:title confirms is the headline as printed.
     if let Some(h) = &h1 {

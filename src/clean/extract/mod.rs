@@ -177,7 +177,7 @@ fn jsonld_fallback(paras: Vec<String>, ld: Option<&jsonld::LdArticle>) -> Vec<St
         return paras;
     }
     body.split('\n')
-        .map(dom::collapse_ws)
+        .map(crate::clean::doc::collapse_ws)
         .filter(|p| !p.is_empty())
         .collect()
 }
